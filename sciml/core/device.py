@@ -36,6 +36,6 @@ def seed_everything(seed: int) -> torch.Generator:
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
         raise ValueError(f"seed: expected an integer, got {seed!r}")
     random.seed(int(seed))
-    np.random.seed(int(seed) % 2**32)
+    np.random.seed(int(seed) % 2**32)  # noqa: NPY002 - seeds legacy global users too
     torch.manual_seed(int(seed))
     return torch.Generator().manual_seed(int(seed))

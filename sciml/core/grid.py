@@ -142,6 +142,8 @@ def _per_axis(name: str, value: Any, axes: Sequence[str], cast: type) -> dict[st
             raise ValueError(f"{name}: no value for axes {missing}; axes are {list(axes)}")
         return {a: cast(value[a]) for a in axes}
     if isinstance(value, (str, bytes)):
+        if cast is str:
+            return {a: value for a in axes}
         raise ValueError(f"{name}: expected a number, a sequence or a mapping, got {value!r}")
     if isinstance(value, Sequence) or isinstance(value, np.ndarray):
         if len(value) != len(axes):

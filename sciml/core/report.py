@@ -89,10 +89,11 @@ class Report:
         for values in self.metrics.values():
             names += [k for k in values if k not in names]
         if self.metrics:
-            rows = [[s] + [v.get(k, float("nan")) for k in names] for s, v in self.metrics.items()]
+            rows = [[s, *(v.get(k, float("nan")) for k in names)] for s, v in self.metrics.items()]
             parts.append(_table(["test set", *names], rows))
         if self.timings:
-            parts.append(_table(["timing", "seconds"], [[k, float(v)] for k, v in self.timings.items()]))
+            rows = [[k, float(v)] for k, v in self.timings.items()]
+            parts.append(_table(["timing", "seconds"], rows))
         return "\n\n".join(parts)
 
     def __str__(self) -> str:

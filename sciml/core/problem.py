@@ -1,0 +1,376 @@
+"""The three kinds of problem sciml solves.
+
+- :class:`PDEProblem`: one equation instance (domain, residual, conditions, maybe an exact
+  solution). GP and physics-informed solvers fit it from the physics alone.
+- :class:`OperatorProblem`: a map between function spaces known through data (pairs of
+  input and output fields). Neural operators learn it.
+- :class:`ParametricProblem`: a full-order model ``u(mu)``; reduced-basis methods compress it.
+
+Every problem has ``evaluate(solver) -> Report`` with the field's standard metrics.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+
+from sciml.core.conditions import Condition
+from sciml.core.grid import Box, Grid
+from sciml.core.report import Report
+from sciml.core.residual import Coordinates
+from sciml.core.validation import check_axis_names, check_finite, describe
+
+if TYPE_CHECKING:
+    from sciml.core.solver import Solver
+
+__all__ = ["OperatorProblem", "PDEProblem", "ParametricProblem", "Problem"]
+
+
+class Problem(ABC):
+    """Abstract base class: something a solver can fit and be evaluated on."""
+
+    name: str
+
+    @abstractmethod
+    def evaluate(self, solver: Solver) -> Report:
+        """Measure a fitted solver on this problem."""
+
+
+def _solver_report(problem: Problem, solver: Solver) -> Report:
+    report = Report(problem=problem.name, solver=type(solver).__name__)
+    report.history = list(getattr(solver, "history_", []) or [])
+    report.timings.update(getattr(solver, "timings_", {}) or {})
+    return report
+
+
+class PDEProblem(Problem):
+    """One PDE instance on a box.
+
+    Parameters
+    ----------
+    domain : Box
+        The space (and time) domain, for example ``Box(x=(0, 1), t=(0, 1))``.
+    residual : callable ``residual(u, x) -> (n,)``
+        The equation written as ``residual = 0``. ``x.<axis>`` are coordinates; ``u.value``
+        is the solution and ``u.d("xx")`` its derivatives (see :mod:`sciml.core.residual`).
+    conditions : sequence of Condition
+        Boundary and initial conditions (``Dirichlet``, ``Neumann``, ``Periodic``,
+        ``Initial``).
+    exact : callable ``exact(x) -> (n,)``, optional
+        The exact solution, used by :meth:`evaluate`.
+    time_axis : str or None
+        Name of the time axis; defaults to ``"t"`` when the domain has one.
+    name : str
+        Name used in reports.
+    params : mapping, optional
+        Physical parameters, recorded in reports and data files.
+    """
+
+    def __init__(
+        self,
+        domain: Box,
+        residual: Callable[[Any, Coordinates], Any],
+        conditions: Sequence[Condition] = (),
+        exact: Callable[[Coordinates], Any] | None = None,
+        time_axis: str | None = "auto",
+        name: str = "pde",
+        params: Mapping[str, Any] | None = None,
+    ) -> None:
+        if not isinstance(domain, Box):
+            raise ValueError(f"domain: expected a Box, e.g. Box(x=(0, 1)), got {describe(domain)}")
+        if not callable(residual):
+            raise ValueError(
+                f"residual: expected a function residual(u, x), got {describe(residual)}"
+            )
+        try:
+            n_args = len(inspect.signature(residual).parameters)
+        except (TypeError, ValueError):
+            n_args = 2
+        if n_args < 2:
+            raise ValueError(
+                f"residual: must take two arguments (u, x); {residual!r} takes {n_args}"
+            )
+        if time_axis == "auto":
+            time_axis = "t" if "t" in domain.names else None
+        if time_axis is not None:
+            check_axis_names("time_axis", [time_axis], domain.names)
+        conditions = tuple(conditions)
+        for i, c in enumerate(conditions):
+            if not isinstance(c, Condition):
+                raise ValueError(
+                    f"conditions[{i}]: expected a Condition (Dirichlet, Neumann, Periodic, "
+                    f"Initial), got {describe(c)}"
+                )
+            c.validate(domain, time_axis)
+        if exact is not None and not callable(exact):
+            raise ValueError(f"exact: expected a function exact(x), got {describe(exact)}")
+        self.domain = domain
+        self.residual = residual
+        self.conditions = conditions
+        self.exact = exact
+        self.time_axis = time_axis
+        self.name = name
+        self.params = dict(params or {})
+
+    @property
+    def spatial_axes(self) -> tuple[str, ...]:
+        """Axis names other than the time axis."""
+        return tuple(a for a in self.domain.names if a != self.time_axis)
+
+    def exact_values(self, points: np.ndarray | torch.Tensor) -> np.ndarray:
+        """The exact solution at ``points`` of shape ``(n, ndim)``; returns ``(n,)``."""
+        if self.exact is None:
+            raise ValueError(f"{self.name}: this problem has no exact solution to compare with")
+        pts = torch.as_tensor(np.asarray(points, dtype=np.float64))
+        values = self.exact(Coordinates.from_points(pts, self.domain.names))
+        out = np.asarray(torch.as_tensor(values).detach().cpu(), dtype=np.float64)
+        return np.broadcast_to(out, (pts.shape[0],)).copy()
+
+    def default_grid(self) -> Grid:
+        """Evaluation grid: 1001, 201x201 or 51^3 equispaced points by dimension."""
+        n = {1: 1001, 2: 201}.get(self.domain.ndim, 51)
+        return Grid.uniform(self.domain, n)
+
+    def evaluate(self, solver: Solver, grid: Grid | None = None) -> Report:
+        """Relative L2 and max error of ``solver.predict(points)`` against the exact solution.
+
+        Parameters
+        ----------
+        solver : Solver
+            A fitted solver whose ``predict`` takes points ``(n, ndim)`` and returns ``(n,)``.
+        grid : Grid, optional
+            Where to compare; default :meth:`default_grid`.
+        """
+        grid = grid or self.default_grid()
+        points = grid.points()
+        truth = self.exact_values(points)
+        start = time.perf_counter()
+        pred = solver.predict(points)
+        elapsed = time.perf_counter() - start
+        pred = np.asarray(torch.as_tensor(pred).detach().cpu(), dtype=np.float64).reshape(-1)
+        if pred.shape != truth.shape:
+            raise ValueError(
+                f"{type(solver).__name__}.predict returned shape {pred.shape}; "
+                f"expected {truth.shape}, one value per point"
+            )
+        report = _solver_report(self, solver)
+        err = pred - truth
+        report.add(
+            "exact",
+            rel_l2=float(np.linalg.norm(err) / max(np.linalg.norm(truth), 1e-300)),
+            max_abs=float(np.max(np.abs(err))),
+        )
+        report.timings["predict"] = elapsed
+        return report
+
+    def __repr__(self) -> str:
+        return f"PDEProblem({self.name!r}, domain={self.domain}, conditions={len(self.conditions)})"
+
+
+def _check_pair_dataset(argument: str, dataset: Any) -> None:
+    if not hasattr(dataset, "__getitem__") or not hasattr(dataset, "__len__"):
+        raise ValueError(
+            f"{argument}: expected a dataset of (input, output) pairs, got {describe(dataset)}"
+        )
+    if len(dataset) == 0:
+        raise ValueError(f"{argument}: the dataset is empty")
+    item = dataset[0]
+    if not (isinstance(item, (tuple, list)) and len(item) == 2):
+        raise ValueError(
+            f"{argument}: items must be (input, output) pairs shaped (channels, *space), "
+            f"got {describe(item)}"
+        )
+
+
+class OperatorProblem(Problem):
+    """Learn a map between fields from examples.
+
+    Parameters
+    ----------
+    train : Dataset
+        Items are ``(input, output)`` tensors shaped ``(channels, *space)``, in physical units.
+    tests : Dataset or mapping of str to Dataset
+        Test sets keyed by name (for example ``{"32": ds32, "64": ds64}`` for resolutions).
+    name : str
+        Name used in reports.
+    grid : Grid, optional
+        Grid of the training data (axis names for plots).
+    """
+
+    def __init__(
+        self,
+        train: Any,
+        tests: Any | Mapping[str, Any],
+        name: str = "operator",
+        grid: Grid | None = None,
+    ) -> None:
+        _check_pair_dataset("train", train)
+        if not isinstance(tests, Mapping):
+            tests = {"test": tests}
+        if not tests:
+            raise ValueError("tests: need at least one test set")
+        tests = {str(k): v for k, v in tests.items()}
+        for key, ds in tests.items():
+            _check_pair_dataset(f"tests[{key!r}]", ds)
+        x, y = train[0]
+        self.in_channels = int(x.shape[0])
+        self.out_channels = int(y.shape[0])
+        for key, ds in tests.items():
+            tx, ty = ds[0]
+            if tx.shape[0] != self.in_channels or ty.shape[0] != self.out_channels:
+                raise ValueError(
+                    f"tests[{key!r}]: has {tx.shape[0]} input and {ty.shape[0]} output channels; "
+                    f"the training set has {self.in_channels} and {self.out_channels}"
+                )
+        self.train = train
+        self.tests = dict(tests)
+        self.name = name
+        self.grid = grid if grid is not None else getattr(train, "grid", None)
+
+    @classmethod
+    def from_file(
+        cls,
+        path: str | os.PathLike[str],
+        inputs: str | Sequence[str],
+        outputs: str | Sequence[str],
+        n_train: int,
+        n_test: int,
+        stride: int = 1,
+        test_strides: Mapping[str, int] | None = None,
+        in_memory: bool = True,
+        name: str | None = None,
+    ) -> OperatorProblem:
+        """Build a problem from an HDF5 file: the first ``n_train`` samples train, the last
+        ``n_test`` test.
+
+        Parameters
+        ----------
+        path : path to a file :func:`sciml.data.open` reads.
+        inputs, outputs : field names in the file.
+        n_train, n_test : split sizes.
+        stride : spatial subsampling of the training set.
+        test_strides : test sets by name and stride; default ``{"test": stride}``.
+        in_memory : load the split into memory (fast for small sets) or read lazily.
+        """
+        from sciml.data import OperatorDataset, split_indices
+        from sciml.data import open as open_data
+
+        source = open_data(path)
+        train_idx, test_idx = split_indices(source.n_samples, n_train, n_test)
+        test_strides = dict(test_strides or {"test": stride})
+
+        def make(indices: Sequence[int], s: int) -> Any:
+            ds = OperatorDataset(source, inputs, outputs, indices=indices, stride=s)
+            return ds.load() if in_memory else ds
+
+        train = make(train_idx, stride)
+        tests = {k: make(test_idx, s) for k, s in test_strides.items()}
+        pde = source.attrs.get("pde", "operator")
+        grid = source.grid.subsample(stride)
+        return cls(train, tests, name=name or str(pde), grid=grid)
+
+    def evaluate(self, solver: Solver, batch_size: int = 64) -> Report:
+        """Mean relative L2 error of ``solver.predict`` on each test set."""
+        report = _solver_report(self, solver)
+        total = 0.0
+        for key, ds in self.tests.items():
+            loader = torch.utils.data.DataLoader(ds, batch_size=batch_size, shuffle=False)
+            errors = []
+            for x, y in loader:
+                start = time.perf_counter()
+                pred = torch.as_tensor(solver.predict(x)).detach().cpu().to(torch.float64)
+                total += time.perf_counter() - start
+                y = y.to(torch.float64)
+                if pred.shape != y.shape:
+                    raise ValueError(
+                        f"{type(solver).__name__}.predict returned shape {tuple(pred.shape)} on "
+                        f"test set {key!r}; expected {tuple(y.shape)}"
+                    )
+                diff = (pred - y).flatten(1).norm(dim=1)
+                errors.append(diff / y.flatten(1).norm(dim=1).clamp_min(1e-300))
+            rel = torch.cat(errors)
+            report.add(key, rel_l2=float(rel.mean()), rel_l2_max=float(rel.max()), n=len(rel))
+        report.timings["predict"] = total
+        return report
+
+    def __repr__(self) -> str:
+        tests = {k: len(v) for k, v in self.tests.items()}
+        return f"OperatorProblem({self.name!r}, train={len(self.train)}, tests={tests})"
+
+
+class ParametricProblem(Problem):
+    """A full-order model ``u(mu)`` over a box of parameters.
+
+    Parameters
+    ----------
+    parameters : Box
+        Parameter names and ranges, for example ``Box(mu1=(0.1, 10), mu2=(0.1, 10))``.
+    solve : callable ``solve(mu) -> (n_dofs,)``
+        The full-order solve; ``mu`` is a dict of parameter name to value.
+    name : str
+        Name used in reports.
+    """
+
+    def __init__(
+        self,
+        parameters: Box,
+        solve: Callable[[dict[str, float]], np.ndarray],
+        name: str = "parametric",
+    ) -> None:
+        if not isinstance(parameters, Box):
+            raise ValueError(f"parameters: expected a Box of ranges, got {describe(parameters)}")
+        if not callable(solve):
+            raise ValueError(f"solve: expected a function solve(mu), got {describe(solve)}")
+        self.parameters = parameters
+        self.solve = solve
+        self.name = name
+
+    def sample(self, n: int, seed: int = 0) -> np.ndarray:
+        """``n`` parameter points drawn uniformly, shape ``(n, n_parameters)``."""
+        rng = np.random.default_rng(seed)
+        return self.parameters.lower + rng.random((n, self.parameters.ndim)) * (
+            self.parameters.lengths
+        )
+
+    def as_dict(self, mu: np.ndarray | Mapping[str, float]) -> dict[str, float]:
+        """A parameter point as a name-to-value dict, checked against the ranges."""
+        if isinstance(mu, Mapping):
+            check_axis_names("mu", mu.keys(), self.parameters.names)
+            values = {k: float(mu[k]) for k in self.parameters.names}
+        else:
+            arr = np.asarray(mu, dtype=float).reshape(-1)
+            if arr.size != self.parameters.ndim:
+                raise ValueError(
+                    f"mu: expected {self.parameters.ndim} values for {self.parameters.names}, "
+                    f"got {arr.size}"
+                )
+            values = dict(zip(self.parameters.names, arr.tolist()))
+        check_finite("mu", np.array(list(values.values())))
+        return values
+
+    def evaluate(
+        self, solver: Solver, parameters: np.ndarray | None = None, n_test: int = 10, seed: int = 1
+    ) -> Report:
+        """Relative errors of ``solver.predict(mu)`` against full-order solves."""
+        mus = self.sample(n_test, seed) if parameters is None else np.atleast_2d(parameters)
+        report = _solver_report(self, solver)
+        errors, t_fom, t_rom = [], 0.0, 0.0
+        for mu in mus:
+            mu_d = self.as_dict(mu)
+            start = time.perf_counter()
+            truth = np.asarray(self.solve(mu_d), dtype=float)
+            t_fom += time.perf_counter() - start
+            start = time.perf_counter()
+            pred = np.asarray(solver.predict(mu_d), dtype=float)
+            t_rom += time.perf_counter() - start
+            errors.append(np.linalg.norm(pred - truth) / max(np.linalg.norm(truth), 1e-300))
+        report.add("test", rel_l2=float(np.mean(errors)), rel_l2_max=float(np.max(errors)))
+        report.timings.update(full_order=t_fom, predict=t_rom)
+        return report
