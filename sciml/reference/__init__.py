@@ -1,1 +1,6 @@
-"""sciml.reference."""
+"""Classical numerical solvers that make data and serve as baselines."""
+
+from sciml.reference.finite_difference import assemble_darcy as assemble_darcy
+from sciml.reference.finite_difference import solve_darcy as solve_darcy
+from sciml.reference.finite_difference import solve_darcy_batch as solve_darcy_batch
+from sciml.reference.grf import gaussian_random_field as gaussian_random_field
