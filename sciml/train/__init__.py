@@ -1,1 +1,13 @@
-"""sciml.train."""
+"""Training core: the Trainer, losses, metrics and checkpoints shared by every learned model."""
+
+from sciml.train.checkpoint import Checkpoint as Checkpoint
+from sciml.train.checkpoint import CheckpointError as CheckpointError
+from sciml.train.checkpoint import load_checkpoint as load_checkpoint
+from sciml.train.checkpoint import save_checkpoint as save_checkpoint
+from sciml.train.losses import H1Loss as H1Loss
+from sciml.train.losses import LpLoss as LpLoss
+from sciml.train.losses import get_loss as get_loss
+from sciml.train.metrics import relative_h1 as relative_h1
+from sciml.train.metrics import relative_l2 as relative_l2
+from sciml.train.trainer import Trainer as Trainer
+from sciml.train.trainer import TrainingDivergedError as TrainingDivergedError

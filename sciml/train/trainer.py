@@ -1,0 +1,540 @@
+"""Supervised training loop shared by the neural-operator solvers.
+
+The :class:`Trainer` fits any ``nn.Module`` mapping ``(batch, in_channels, *space)`` to
+``(batch, out_channels, *space)`` on datasets of ``(input, output)`` pairs. It is
+deterministic given its seed: the shuffling order of epoch ``e`` depends only on
+``(seed, e)``, and a run resumed from a checkpoint (also one written on Ctrl-C mid-epoch)
+ends with the same weights as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import time
+import warnings
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, Dataset
+
+from sciml.core.device import resolve_device
+from sciml.core.validation import check_choice, check_positive, describe
+from sciml.train.checkpoint import capture_rng, load_checkpoint, restore_rng, save_checkpoint
+from sciml.train.losses import get_loss
+from sciml.train.metrics import relative_l2
+
+__all__ = ["OPTIMIZERS", "SCHEDULERS", "Trainer", "TrainingDivergedError"]
+
+OPTIMIZERS = ("adam", "adamw")
+SCHEDULERS = ("cosine", "step", "onecycle", "none")
+AMP_MODES = ("auto", "bf16", "none")
+CHECKPOINT_NAME = "last.pt"
+
+
+class TrainingDivergedError(RuntimeError):
+    """The training loss became NaN or infinite."""
+
+
+def _check_int(argument: str, value: Any, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{argument}: expected an integer >= {minimum}, got {value!r}")
+
+
+def _epoch_seed(seed: int, epoch: int) -> int:
+    # SeedSequence mixes (seed, epoch) well, unlike seed + epoch whose streams overlap.
+    return int(np.random.SeedSequence([int(seed), int(epoch)]).generate_state(1)[0])
+
+
+def _check_dataset(argument: str, dataset: Any) -> int:
+    try:
+        n = len(dataset)
+    except TypeError:
+        raise ValueError(
+            f"{argument}: expected a map-style torch Dataset with __len__, got {describe(dataset)}"
+        ) from None
+    if n == 0:
+        raise ValueError(f"{argument}: the dataset is empty; it needs at least one sample")
+    item = dataset[0]
+    if not (isinstance(item, (tuple, list)) and len(item) == 2):
+        raise ValueError(
+            f"{argument}: items must be (input, output) pairs of tensors shaped "
+            f"(channels, *space), got {describe(item)}"
+        )
+    return n
+
+
+class Trainer:
+    """Mini-batch training with evaluation, checkpoints and exact resume.
+
+    Parameters
+    ----------
+    epochs : int
+        Passes over the training set.
+    batch_size : int
+        Samples per step (the last batch of an epoch may be smaller).
+    optimizer : {"adam", "adamw"}
+        Optimiser.
+    lr : float
+        Learning rate (the peak for ``"onecycle"``).
+    weight_decay : float
+        Weight decay (L2 for Adam, decoupled for AdamW).
+    scheduler : {"cosine", "step", "onecycle", "none"}
+        Learning-rate schedule, stepped per epoch (per step for ``"onecycle"``). Defaults:
+        cosine over ``epochs``; step halves every ``max(1, epochs // 4)`` epochs.
+    scheduler_kwargs : dict, optional
+        Extra arguments for the torch scheduler, overriding those defaults (e.g.
+        ``{"step_size": 10, "gamma": 0.5}``).
+    grad_clip : float, optional
+        Clip the global gradient norm to this value.
+    loss : str or nn.Module or callable
+        Anything :func:`sciml.train.losses.get_loss` accepts.
+    eval_every : int
+        Evaluate the test sets every this many epochs (and after the last).
+    device : str or torch.device
+        ``"auto"`` picks CUDA when available.
+    seed : int
+        Seeds the shuffling order (model initialisation is the caller's business).
+    amp : {"auto", "bf16", "none"}
+        Mixed precision: ``"auto"`` is bf16 autocast on CUDA and none on the CPU; ``"bf16"``
+        autocasts on any device.
+    progress : bool
+        Show a tqdm bar with the loss and the latest test metric.
+    checkpoint_dir : path-like, optional
+        Where ``last.pt`` is written every ``checkpoint_every`` epochs, at the end, and on
+        KeyboardInterrupt.
+    checkpoint_every : int
+        Epochs between checkpoints.
+    num_workers : int
+        DataLoader worker processes.
+
+    Notes
+    -----
+    A checkpoint written on KeyboardInterrupt records the batches already done in the
+    current epoch; ``fit(..., resume=path)`` skips them. An interrupt that lands inside
+    ``optimizer.step()`` itself can leave weights half-updated; anywhere else the state is
+    consistent.
+    """
+
+    def __init__(
+        self,
+        epochs: int = 100,
+        batch_size: int = 32,
+        optimizer: str = "adam",
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        scheduler: str = "cosine",
+        scheduler_kwargs: Mapping[str, Any] | None = None,
+        grad_clip: float | None = None,
+        loss: str | nn.Module | Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = "l2",
+        eval_every: int = 1,
+        device: str | torch.device = "auto",
+        seed: int = 0,
+        amp: str = "auto",
+        progress: bool = True,
+        checkpoint_dir: str | os.PathLike | None = None,
+        checkpoint_every: int = 1,
+        num_workers: int = 0,
+    ) -> None:
+        _check_int("epochs", epochs, 1)
+        _check_int("batch_size", batch_size, 1)
+        check_choice("optimizer", optimizer, OPTIMIZERS)
+        if isinstance(lr, bool) or not isinstance(lr, (int, float)):
+            raise ValueError(f"lr: expected a positive finite number, got {lr!r}")
+        check_positive("lr", lr)
+        if isinstance(weight_decay, bool) or not isinstance(weight_decay, (int, float)):
+            raise ValueError(f"weight_decay: expected a non-negative number, got {weight_decay!r}")
+        check_positive("weight_decay", weight_decay, allow_zero=True)
+        check_choice("scheduler", scheduler, SCHEDULERS)
+        if scheduler_kwargs is not None and not isinstance(scheduler_kwargs, Mapping):
+            raise ValueError(
+                f"scheduler_kwargs: expected a dict of scheduler arguments or None, "
+                f"got {describe(scheduler_kwargs)}"
+            )
+        if grad_clip is not None:
+            if isinstance(grad_clip, bool) or not isinstance(grad_clip, (int, float)):
+                raise ValueError(
+                    f"grad_clip: expected None or a positive number, got {grad_clip!r}"
+                )
+            check_positive("grad_clip", grad_clip)
+        get_loss(loss)  # raises ValueError naming the allowed losses
+        _check_int("eval_every", eval_every, 1)
+        resolve_device(device)
+        _check_int("seed", seed, 0)
+        check_choice("amp", amp, AMP_MODES)
+        if not isinstance(progress, bool):
+            raise ValueError(f"progress: expected True or False, got {progress!r}")
+        if checkpoint_dir is not None and not isinstance(checkpoint_dir, (str, os.PathLike)):
+            raise ValueError(
+                f"checkpoint_dir: expected None or a directory path, got {describe(checkpoint_dir)}"
+            )
+        _check_int("checkpoint_every", checkpoint_every, 1)
+        _check_int("num_workers", num_workers, 0)
+
+        self.epochs = int(epochs)
+        self.batch_size = int(batch_size)
+        self.optimizer = optimizer
+        self.lr = float(lr)
+        self.weight_decay = float(weight_decay)
+        self.scheduler = scheduler
+        self.scheduler_kwargs = dict(scheduler_kwargs or {})
+        self.grad_clip = None if grad_clip is None else float(grad_clip)
+        self.loss = loss
+        self.eval_every = int(eval_every)
+        self.device = device
+        self.seed = int(seed)
+        self.amp = amp
+        self.progress = progress
+        self.checkpoint_dir = checkpoint_dir
+        self.checkpoint_every = int(checkpoint_every)
+        self.num_workers = int(num_workers)
+
+    # ------------------------------------------------------------------ helpers
+    @property
+    def checkpoint_path(self) -> Path | None:
+        """``checkpoint_dir / "last.pt"``, or None without a checkpoint directory."""
+        return None if self.checkpoint_dir is None else Path(self.checkpoint_dir) / CHECKPOINT_NAME
+
+    def _autocast(self, device: torch.device) -> contextlib.AbstractContextManager:
+        use_bf16 = self.amp == "bf16" or (self.amp == "auto" and device.type == "cuda")
+        if use_bf16:
+            return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    def _make_optimizer(self, model: nn.Module) -> torch.optim.Optimizer:
+        cls = torch.optim.Adam if self.optimizer == "adam" else torch.optim.AdamW
+        return cls(model.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+
+    def _make_scheduler(self, optimizer: torch.optim.Optimizer, steps_per_epoch: int):
+        sched = torch.optim.lr_scheduler
+        kwargs = dict(self.scheduler_kwargs)
+        try:
+            if self.scheduler == "cosine":
+                return sched.CosineAnnealingLR(optimizer, **{"T_max": self.epochs, **kwargs})
+            if self.scheduler == "step":
+                defaults = {"step_size": max(1, self.epochs // 4), "gamma": 0.5}
+                return sched.StepLR(optimizer, **{**defaults, **kwargs})
+            if self.scheduler == "onecycle":
+                defaults = {"max_lr": self.lr, "total_steps": self.epochs * steps_per_epoch}
+                return sched.OneCycleLR(optimizer, **{**defaults, **kwargs})
+        except TypeError as err:
+            raise ValueError(f"scheduler_kwargs: {err}") from None
+        return None
+
+    def _loader(
+        self, dataset: Dataset, batches: list[list[int]], seed: int, device: torch.device
+    ) -> DataLoader:
+        # An own generator keeps the DataLoader from drawing its worker seed from the global
+        # torch RNG, which would break bitwise resume.
+        return DataLoader(
+            dataset,
+            batch_sampler=batches,
+            num_workers=self.num_workers,
+            pin_memory=device.type == "cuda",
+            generator=torch.Generator().manual_seed(seed),
+        )
+
+    def _epoch_batches(self, n: int, epoch: int) -> list[list[int]]:
+        generator = torch.Generator().manual_seed(_epoch_seed(self.seed, epoch))
+        order = torch.randperm(n, generator=generator).tolist()
+        return [order[i : i + self.batch_size] for i in range(0, n, self.batch_size)]
+
+    def _options(self) -> dict[str, Any]:
+        return {
+            "epochs": self.epochs,
+            "batch_size": self.batch_size,
+            "optimizer": self.optimizer,
+            "lr": self.lr,
+            "scheduler": self.scheduler,
+            "seed": self.seed,
+            "loss": self.loss if isinstance(self.loss, str) else repr(self.loss),
+        }
+
+    # ------------------------------------------------------------------ public API
+    @torch.no_grad()
+    def evaluate(
+        self, model: nn.Module, dataset: Dataset, batch_size: int | None = None
+    ) -> dict[str, float]:
+        """Mean relative L2 error and mean loss of ``model`` over ``dataset``.
+
+        Parameters
+        ----------
+        model : nn.Module
+            Moved to the trainer's device; run in eval mode (its mode is restored after).
+        dataset : Dataset
+            ``(input, output)`` pairs shaped ``(channels, *space)``.
+        batch_size : int, optional
+            Defaults to the trainer's.
+
+        Returns
+        -------
+        dict
+            ``{"rel_l2": mean over samples, "loss": loss averaged over batches weighted by
+            their size}``.
+        """
+        if not isinstance(model, nn.Module):
+            raise ValueError(f"model: expected a torch.nn.Module, got {describe(model)}")
+        n = _check_dataset("dataset", dataset)
+        batch_size = self.batch_size if batch_size is None else batch_size
+        _check_int("batch_size", batch_size, 1)
+        device = resolve_device(self.device)
+        model.to(device)
+        loss_fn = get_loss(self.loss)
+        if isinstance(loss_fn, nn.Module):
+            loss_fn.to(device)
+        batches = [list(range(i, min(i + batch_size, n))) for i in range(0, n, batch_size)]
+        was_training = model.training
+        model.eval()
+        rel_sum = torch.zeros((), dtype=torch.float64, device=device)
+        loss_sum = torch.zeros((), dtype=torch.float64, device=device)
+        try:
+            for x, y in self._loader(dataset, batches, self.seed, device):
+                x = x.to(device, non_blocking=True)
+                y = y.to(device, non_blocking=True)
+                with self._autocast(device):
+                    pred = model(x)
+                pred = self._match_dtype(pred, y)
+                rel_sum += relative_l2(pred, y).double().sum()
+                loss_sum += loss_fn(pred, y).double() * x.shape[0]
+        finally:
+            model.train(was_training)
+        return {"rel_l2": float(rel_sum) / n, "loss": float(loss_sum) / n}
+
+    @staticmethod
+    def _match_dtype(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        # Losses are computed outside autocast, in the target's precision.
+        if pred.dtype != target.dtype and pred.is_floating_point() and target.is_floating_point():
+            return pred.to(target.dtype)
+        return pred
+
+    def fit(
+        self,
+        model: nn.Module,
+        train: Dataset,
+        tests: Mapping[str, Dataset] | None = None,
+        *,
+        resume: str | os.PathLike | None = None,
+        config: Mapping[str, Any] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Train ``model`` on ``train`` and return the per-epoch history.
+
+        Parameters
+        ----------
+        model : nn.Module
+            Maps ``(batch, in_channels, *space)`` to ``(batch, out_channels, *space)``;
+            moved to the trainer's device and trained in place.
+        train : Dataset
+            ``(input, output)`` pairs shaped ``(channels, *space)``.
+        tests : mapping of str to Dataset, optional
+            Named test sets evaluated every ``eval_every`` epochs and after the last.
+        resume : path-like, optional
+            Checkpoint to continue from (weights, optimiser, scheduler, RNG, history and the
+            position inside a partly done epoch).
+        config : dict, optional
+            JSON-serialisable model config stored in checkpoints; default
+            ``model.config`` when the model has a dict ``config``.
+
+        Returns
+        -------
+        list of dict
+            One record per epoch: ``epoch`` (1-based count of epochs done), ``step``,
+            ``train_loss`` (sample-weighted mean over the epoch), ``lr`` (at the epoch's last
+            step), ``time`` (seconds), and ``"<name>/rel_l2"``, ``"<name>/loss"`` at evaluated
+            epochs. Also stored as ``self.history_``.
+
+        Raises
+        ------
+        TrainingDivergedError
+            If the loss (or gradient norm) becomes NaN or Inf; the checkpoint on disk is left
+            as it was.
+        """
+        if not isinstance(model, nn.Module):
+            raise ValueError(f"model: expected a torch.nn.Module, got {describe(model)}")
+        n_train = _check_dataset("train", train)
+        tests = dict(tests or {})
+        for name, dataset in tests.items():
+            if not isinstance(name, str) or not name:
+                raise ValueError(f"tests: names must be non-empty strings, got {name!r}")
+            _check_dataset(f"tests[{name!r}]", dataset)
+        if config is None:
+            candidate = getattr(model, "config", None)
+            config = candidate if isinstance(candidate, Mapping) else None
+
+        device = resolve_device(self.device)
+        model.to(device)
+        loss_fn = get_loss(self.loss)
+        if isinstance(loss_fn, nn.Module):
+            loss_fn.to(device)
+        steps_per_epoch = math.ceil(n_train / self.batch_size)
+        optimizer = self._make_optimizer(model)
+        scheduler = self._make_scheduler(optimizer, steps_per_epoch)
+
+        history: list[dict[str, Any]] = []
+        start_epoch, step, batches_done = 0, 0, 0
+        loss_sum, loss_count = 0.0, 0
+        if resume is not None:
+            ckpt = load_checkpoint(resume, map_location=device)
+            model.load_state_dict(ckpt.model_state)
+            if ckpt.optimizer_state is not None:
+                optimizer.load_state_dict(ckpt.optimizer_state)
+            if scheduler is not None and ckpt.scheduler_state is not None:
+                scheduler.load_state_dict(ckpt.scheduler_state)
+            state = ckpt.extra.get("trainer_state", {})
+            history = [dict(r) for r in ckpt.extra.get("history", [])]
+            start_epoch, step = ckpt.epoch, ckpt.step
+            batches_done = int(state.get("batches_done", 0))
+            loss_sum = float(state.get("loss_sum", 0.0))
+            loss_count = int(state.get("loss_count", 0))
+            self._check_resume(ckpt.extra.get("trainer", {}), n_train, batches_done, resume)
+            if ckpt.rng:
+                restore_rng(ckpt)
+
+        position = {"epoch": start_epoch, "batches_done": batches_done, "step": step,
+                    "loss_sum": loss_sum, "loss_count": loss_count}
+        rng_snapshot: dict[str, Any] | None = None
+        lr_used = optimizer.param_groups[0]["lr"]
+
+        def checkpoint(rng: bool | dict[str, Any] = True) -> None:
+            if self.checkpoint_path is None:
+                return
+            save_checkpoint(
+                self.checkpoint_path,
+                model=model,
+                optimizer=optimizer,
+                scheduler=scheduler,
+                step=position["step"],
+                epoch=position["epoch"],
+                config=config,
+                rng=rng,
+                extra={
+                    "history": history,
+                    "trainer": self._options() | {"n_train": n_train},
+                    "trainer_state": {
+                        "batches_done": position["batches_done"],
+                        "loss_sum": position["loss_sum"],
+                        "loss_count": position["loss_count"],
+                    },
+                },
+            )
+
+        bar = self._progress_bar(self.epochs * steps_per_epoch, step)
+        latest_metric: str | None = None
+        try:
+            for epoch in range(start_epoch, self.epochs):
+                started = time.perf_counter()
+                model.train()
+                batches = self._epoch_batches(n_train, epoch)[position["batches_done"] :]
+                iterator: Iterator = iter(
+                    self._loader(train, batches, _epoch_seed(self.seed, epoch), device)
+                )
+                while True:
+                    if self.checkpoint_path is not None:
+                        # The state before this batch is what an interrupt must save.
+                        rng_snapshot = capture_rng()
+                    try:
+                        x, y = next(iterator)
+                    except StopIteration:
+                        break
+                    x = x.to(device, non_blocking=True)
+                    y = y.to(device, non_blocking=True)
+                    optimizer.zero_grad(set_to_none=True)
+                    with self._autocast(device):
+                        pred = model(x)
+                    loss = loss_fn(self._match_dtype(pred, y), y)
+                    value = float(loss.detach())
+                    if not math.isfinite(value):
+                        raise TrainingDivergedError(
+                            f"training loss is {value} at step {position['step'] + 1} "
+                            f"(epoch {epoch + 1}, batch {position['batches_done'] + 1}); "
+                            f"lower lr, set grad_clip or check the data for NaN"
+                        )
+                    lr_used = optimizer.param_groups[0]["lr"]
+                    loss.backward()
+                    if self.grad_clip is not None:
+                        norm = torch.nn.utils.clip_grad_norm_(model.parameters(), self.grad_clip)
+                        if not torch.isfinite(norm):
+                            raise TrainingDivergedError(
+                                f"gradient norm is {float(norm)} at step {position['step'] + 1} "
+                                f"(epoch {epoch + 1}); lower lr or check the data"
+                            )
+                    optimizer.step()
+                    if self.scheduler == "onecycle":
+                        scheduler.step()
+                    position["step"] += 1
+                    position["batches_done"] += 1
+                    position["loss_sum"] += value * x.shape[0]
+                    position["loss_count"] += x.shape[0]
+                    if bar is not None:
+                        bar.update(1)
+                        postfix = {"epoch": epoch + 1, "loss": f"{value:.3e}"}
+                        if latest_metric is not None:
+                            postfix["test"] = latest_metric
+                        bar.set_postfix(postfix, refresh=False)
+
+                done = epoch + 1
+                record: dict[str, Any] = {
+                    "epoch": done,
+                    "step": position["step"],
+                    "train_loss": position["loss_sum"] / max(position["loss_count"], 1),
+                    "lr": float(lr_used),
+                }
+                if tests and (done % self.eval_every == 0 or done == self.epochs):
+                    for name, dataset in tests.items():
+                        result = self.evaluate(model, dataset)
+                        record[f"{name}/rel_l2"] = result["rel_l2"]
+                        record[f"{name}/loss"] = result["loss"]
+                        latest_metric = f"{name} {result['rel_l2']:.3e}"
+                record["time"] = time.perf_counter() - started
+                # Kept together so that an interrupt sees either the epoch unfinished (and
+                # the scheduler not yet stepped) or finished and recorded.
+                if scheduler is not None and self.scheduler != "onecycle":
+                    scheduler.step()
+                history.append(record)
+                position.update(epoch=done, batches_done=0, loss_sum=0.0, loss_count=0)
+                if done % self.checkpoint_every == 0 or done == self.epochs:
+                    checkpoint()
+        except KeyboardInterrupt:
+            checkpoint(rng=rng_snapshot if rng_snapshot is not None else True)
+            raise
+        finally:
+            if bar is not None:
+                bar.close()
+        self.history_ = history
+        return history
+
+    def _check_resume(
+        self, saved: Mapping[str, Any], n_train: int, batches_done: int, path: Any
+    ) -> None:
+        if batches_done and (
+            saved.get("batch_size") != self.batch_size or saved.get("n_train") != n_train
+        ):
+            raise ValueError(
+                f"resume: {path} stopped inside an epoch with batch_size="
+                f"{saved.get('batch_size')} on {saved.get('n_train')} samples; resuming needs "
+                f"the same, got batch_size={self.batch_size} on {n_train} samples"
+            )
+        keys = ["seed", "batch_size", "scheduler", "lr"]
+        if self.scheduler in ("cosine", "onecycle") or (
+            self.scheduler == "step" and "step_size" not in self.scheduler_kwargs
+        ):
+            # These schedules are shaped by the number of epochs.
+            keys.append("epochs")
+        changed = [k for k in keys if k in saved and saved[k] != getattr(self, k)]
+        if changed:
+            warnings.warn(
+                f"resume: options {changed} differ from those of the run that wrote {path}; "
+                f"the result will not match an uninterrupted run",
+                stacklevel=3,
+            )
+
+    def _progress_bar(self, total: int, initial: int):
+        if not self.progress:
+            return None
+        from tqdm.auto import tqdm
+
+        return tqdm(total=total, initial=initial, desc="train", unit="step", dynamic_ncols=True)
