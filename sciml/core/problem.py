@@ -259,7 +259,7 @@ class OperatorProblem(Problem):
         test_strides : test sets by name and stride; default ``{"test": stride}``.
         in_memory : load the split into memory (fast for small sets) or read lazily.
         """
-        from sciml.data import OperatorDataset, split_indices
+        from sciml.data import OperatorDataset, split_indices, to_tensor_dataset
         from sciml.data import open as open_data
 
         source = open_data(path)
@@ -268,7 +268,7 @@ class OperatorProblem(Problem):
 
         def make(indices: Sequence[int], s: int) -> Any:
             ds = OperatorDataset(source, inputs, outputs, indices=indices, stride=s)
-            return ds.load() if in_memory else ds
+            return to_tensor_dataset(ds) if in_memory else ds
 
         train = make(train_idx, stride)
         tests = {k: make(test_idx, s) for k, s in test_strides.items()}
