@@ -17,6 +17,8 @@ def _fmt(value: Any) -> str:
     if isinstance(value, float):
         if math.isnan(value):
             return "nan"
+        if value.is_integer() and abs(value) < 1e6:
+            return str(int(value))
         if value != 0 and (abs(value) < 1e-3 or abs(value) >= 1e5):
             return f"{value:.3e}"
         return f"{value:.4f}"

@@ -244,16 +244,34 @@ class Trainer:
         order = torch.randperm(n, generator=generator).tolist()
         return [order[i : i + self.batch_size] for i in range(0, n, self.batch_size)]
 
-    def _options(self) -> dict[str, Any]:
-        return {
+    @property
+    def config(self) -> dict[str, Any]:
+        """The constructor options as a JSON-serialisable dict (``Trainer(**config)``).
+
+        A loss given as a module or function is not serialisable and is left out, so a
+        rebuilt trainer uses the default loss.
+        """
+        config = {
             "epochs": self.epochs,
             "batch_size": self.batch_size,
             "optimizer": self.optimizer,
             "lr": self.lr,
+            "weight_decay": self.weight_decay,
             "scheduler": self.scheduler,
+            "scheduler_kwargs": dict(self.scheduler_kwargs),
+            "grad_clip": self.grad_clip,
+            "eval_every": self.eval_every,
+            "device": str(self.device),
             "seed": self.seed,
-            "loss": self.loss if isinstance(self.loss, str) else repr(self.loss),
+            "amp": self.amp,
+            "progress": self.progress,
+            "checkpoint_dir": None if self.checkpoint_dir is None else str(self.checkpoint_dir),
+            "checkpoint_every": self.checkpoint_every,
+            "num_workers": self.num_workers,
         }
+        if isinstance(self.loss, str):
+            config["loss"] = self.loss
+        return config
 
     # ------------------------------------------------------------------ public API
     @torch.no_grad()
@@ -413,7 +431,7 @@ class Trainer:
                 rng=rng,
                 extra={
                     "history": history,
-                    "trainer": self._options() | {"n_train": n_train},
+                    "trainer": self.config | {"n_train": n_train},
                     "trainer_state": {
                         "batches_done": position["batches_done"],
                         "loss_sum": position["loss_sum"],

@@ -17,6 +17,7 @@ def test_report_table_json_round_trip(tmp_path):
     row32 = next(line for line in lines if line.startswith("32"))
     assert "0.0123" in row32 and "100" in row32
     assert "95.2500" in text
+    assert row32.split()[-1] == "100"
     path = tmp_path / "r.json"
     r.to_json(path)
     back = Report.from_json(path)
