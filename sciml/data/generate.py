@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from sciml.core.progress import progress_bar
 from sciml.core.registry import GENERATORS
 from sciml.data.hdf5 import Writer
 
@@ -47,8 +48,6 @@ def generate_darcy_file(
     The samples equal those of one call to :func:`sciml.problems.darcy.generate_darcy` with
     the same seed: blocks continue one random stream.
     """
-    from tqdm.auto import tqdm
-
     from sciml.problems.darcy import darcy_grid, generate_darcy
 
     n = _check_count("n", n, 1)
@@ -61,8 +60,8 @@ def generate_darcy_file(
         "params": {"alpha": alpha, "tau": tau, "high": 12.0, "low": 3.0, "forcing": 1.0,
                    "seed": int(seed), "equation": "-div(a grad u) = 1, u = 0 on the boundary"},
     }
-    bar = tqdm(total=n, desc=f"darcy {resolution}x{resolution}", unit="sample",
-               disable=not progress, dynamic_ncols=True)
+    bar = progress_bar(total=n, desc=f"darcy {resolution}x{resolution}", unit="sample",
+                       enabled=progress)
     with bar, Writer(path, grid, {"coefficient": spec, "solution": spec}, n, attrs) as writer:
         for start in range(0, n, BLOCK):
             k = min(BLOCK, n - start)

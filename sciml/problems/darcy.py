@@ -31,9 +31,9 @@ The solution comes from the conservative second-order five-point scheme of
 from __future__ import annotations
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from sciml.core.grid import Box, Grid
+from sciml.core.progress import progress_bar
 from sciml.core.validation import check_choice, check_finite, check_positive, describe
 from sciml.reference.finite_difference import AVERAGING, solve_darcy
 from sciml.reference.grf import as_generator, gaussian_random_field
@@ -161,7 +161,7 @@ def generate_darcy(
     shape = (int(n_samples), int(resolution), int(resolution))
     coefficient = np.empty(shape, dtype=out_dtype)
     solution = np.empty(shape, dtype=out_dtype)
-    for s in tqdm(range(shape[0]), desc="darcy", unit="sample", disable=not progress):
+    for s in progress_bar(range(shape[0]), desc="darcy", unit="sample", enabled=progress):
         # One field at a time from one stream: same draws as a single batched call, without
         # holding every float64 field in memory.
         field = gaussian_random_field(

@@ -26,8 +26,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
-from tqdm.auto import tqdm
 
+from sciml.core.progress import progress_bar
 from sciml.core.validation import check_choice, check_finite, describe
 
 __all__ = ["AVERAGING", "assemble_darcy", "solve_darcy", "solve_darcy_batch"]
@@ -240,6 +240,6 @@ def solve_darcy_batch(
     b, n, _ = a.shape
     f = _interior_forcing("forcing", forcing, a.shape)
     out = np.empty((b, n, n))
-    for s in tqdm(range(b), desc="darcy", unit="sample", disable=not progress):
+    for s in progress_bar(range(b), desc="darcy", unit="sample", enabled=progress):
         out[s] = _solve_one(_assemble(a[s], averaging), f[s, 1:-1, 1:-1], n)
     return out

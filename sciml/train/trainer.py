@@ -24,6 +24,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 from sciml.core.device import resolve_device
+from sciml.core.progress import progress_bar
 from sciml.core.validation import check_choice, check_positive, describe
 from sciml.train.checkpoint import capture_rng, load_checkpoint, restore_rng, save_checkpoint
 from sciml.train.losses import get_loss
@@ -553,6 +554,4 @@ class Trainer:
     def _progress_bar(self, total: int, initial: int):
         if not self.progress:
             return None
-        from tqdm.auto import tqdm
-
-        return tqdm(total=total, initial=initial, desc="train", unit="step", dynamic_ncols=True)
+        return progress_bar(total=total, initial=initial, desc="train", unit="step")
