@@ -25,7 +25,12 @@ from sciml.core.conditions import Condition
 from sciml.core.grid import Box, Grid
 from sciml.core.report import Report
 from sciml.core.residual import Coordinates
-from sciml.core.validation import check_axis_names, check_finite, describe
+from sciml.core.validation import (
+    check_axis_names,
+    check_finite,
+    check_pair_dataset,
+    describe,
+)
 
 if TYPE_CHECKING:
     from sciml.core.solver import Solver
@@ -174,21 +179,6 @@ class PDEProblem(Problem):
         return f"PDEProblem({self.name!r}, domain={self.domain}, conditions={len(self.conditions)})"
 
 
-def _check_pair_dataset(argument: str, dataset: Any) -> None:
-    if not hasattr(dataset, "__getitem__") or not hasattr(dataset, "__len__"):
-        raise ValueError(
-            f"{argument}: expected a dataset of (input, output) pairs, got {describe(dataset)}"
-        )
-    if len(dataset) == 0:
-        raise ValueError(f"{argument}: the dataset is empty")
-    item = dataset[0]
-    if not (isinstance(item, (tuple, list)) and len(item) == 2):
-        raise ValueError(
-            f"{argument}: items must be (input, output) pairs shaped (channels, *space), "
-            f"got {describe(item)}"
-        )
-
-
 class OperatorProblem(Problem):
     """Learn a map between fields from examples.
 
@@ -211,14 +201,14 @@ class OperatorProblem(Problem):
         name: str = "operator",
         grid: Grid | None = None,
     ) -> None:
-        _check_pair_dataset("train", train)
+        check_pair_dataset("train", train)
         if not isinstance(tests, Mapping):
             tests = {"test": tests}
         if not tests:
             raise ValueError("tests: need at least one test set")
         tests = {str(k): v for k, v in tests.items()}
         for key, ds in tests.items():
-            _check_pair_dataset(f"tests[{key!r}]", ds)
+            check_pair_dataset(f"tests[{key!r}]", ds)
         x, y = train[0]
         self.in_channels = int(x.shape[0])
         self.out_channels = int(y.shape[0])

@@ -13,8 +13,10 @@ import numpy as np
 
 __all__ = [
     "check_axis_names",
+    "check_batch",
     "check_choice",
     "check_finite",
+    "check_pair_dataset",
     "check_positive",
     "check_shape",
     "describe",
@@ -80,3 +82,41 @@ def check_positive(argument: str, value: float, allow_zero: bool = False) -> Non
     if not ok:
         need = "non-negative" if allow_zero else "positive"
         raise ValueError(f"{argument}: expected a {need} finite number, got {value!r}")
+
+
+def check_pair_dataset(argument: str, dataset: Any) -> int:
+    """Raise unless ``dataset`` is a non-empty map-style dataset of ``(input, output)`` pairs;
+    return its length."""
+    try:
+        n = len(dataset)
+        dataset.__getitem__  # noqa: B018 - map-style datasets index by position
+    except (TypeError, AttributeError):
+        raise ValueError(
+            f"{argument}: expected a map-style dataset of (input, output) pairs with __len__, "
+            f"got {describe(dataset)}"
+        ) from None
+    if n == 0:
+        raise ValueError(f"{argument}: the dataset is empty; it needs at least one sample")
+    item = dataset[0]
+    if not (isinstance(item, (tuple, list)) and len(item) == 2):
+        raise ValueError(
+            f"{argument}: items must be (input, output) pairs of tensors shaped "
+            f"(channels, *space), got {describe(item)}"
+        )
+    return n
+
+
+def check_batch(argument: str, x: Any, channels: int, n_space: int) -> None:
+    """Raise unless ``x`` is a real floating-point tensor ``(batch, channels, *space)`` with
+    ``n_space`` spatial axes."""
+    if not hasattr(x, "ndim") or not hasattr(x, "is_floating_point"):
+        raise ValueError(f"{argument}: expected a torch.Tensor, got {type(x).__name__}")
+    if x.ndim != n_space + 2 or x.shape[1] != channels:
+        raise ValueError(
+            f"{argument}: expected shape (batch, {channels}, *space) with {n_space} "
+            f"spatial axes, got {tuple(x.shape)}"
+        )
+    if not x.is_floating_point():
+        raise ValueError(
+            f"{argument}: expected a real floating-point tensor, got dtype {x.dtype}"
+        )

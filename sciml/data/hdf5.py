@@ -49,6 +49,7 @@ from typing import Any, ClassVar, NamedTuple
 import h5py
 import numpy as np
 
+from sciml.core.files import fsync_path
 from sciml.core.grid import Box, Grid
 from sciml.core.registry import Registry
 from sciml.core.validation import describe
@@ -153,21 +154,6 @@ def _encode_attr(argument: str, value: Any) -> Any:
         f"{argument}: got {describe(value)}; attribute values must be a str, a finite number, "
         f"a bool or a flat list of numbers or of strings (put nested data in attrs['params'])"
     )
-
-
-def _fsync_path(path: PathLike, directory: bool = False) -> None:
-    # Best effort: some filesystems (and Windows, for directories) refuse fsync.
-    flags = os.O_RDONLY | (getattr(os, "O_DIRECTORY", 0) if directory else 0)
-    try:
-        fd = os.open(path, flags)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _open_h5(path: PathLike) -> h5py.File:
@@ -1156,9 +1142,9 @@ class Writer:
         self._finalizer.detach()
         self._file.flush()
         self._file.close()
-        _fsync_path(self._tmp)
+        fsync_path(self._tmp)
         os.replace(self._tmp, self._path)
-        _fsync_path(self._path.parent, directory=True)
+        fsync_path(self._path.parent, directory=True)
         self._state = "committed"
         return self._path
 

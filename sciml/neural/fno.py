@@ -42,7 +42,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from sciml.core.registry import MODELS
-from sciml.core.validation import check_choice
+from sciml.core.validation import check_batch, check_choice
 
 from .spectral import SpectralConv, _check_channels, _normalise_modes
 
@@ -354,15 +354,7 @@ class FNO(nn.Module):
         torch.Tensor
             ``(batch, out_channels, *space)``.
         """
-        if not isinstance(x, torch.Tensor):
-            raise ValueError(f"x: expected a torch.Tensor, got {type(x).__name__}")
-        if x.ndim != self.dim + 2 or x.shape[1] != self.in_channels:
-            raise ValueError(
-                f"x: expected shape (batch, {self.in_channels}, *space) with {self.dim} "
-                f"spatial axes, got {tuple(x.shape)}"
-            )
-        if not x.is_floating_point():
-            raise ValueError(f"x: expected a real floating-point tensor, got dtype {x.dtype}")
+        check_batch("x", x, self.in_channels, self.dim)
         if self.positional_embedding:
             x = self._embed(x)
         h = self.lifting(x)

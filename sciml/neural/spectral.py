@@ -71,7 +71,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from sciml.core.validation import check_choice
+from sciml.core.validation import check_batch, check_choice
 
 __all__ = ["SpectralConv", "count_parameters", "kept_frequencies"]
 
@@ -324,15 +324,7 @@ class SpectralConv(nn.Module):
     def _check_input(
         self, x: torch.Tensor, output_shape: Sequence[int] | None
     ) -> tuple[int, ...]:
-        if not isinstance(x, torch.Tensor):
-            raise ValueError(f"x: expected a torch.Tensor, got {type(x).__name__}")
-        if x.ndim != self.dim + 2 or x.shape[1] != self.in_channels:
-            raise ValueError(
-                f"x: expected shape (batch, {self.in_channels}, *space) with {self.dim} "
-                f"spatial axes, got {tuple(x.shape)}"
-            )
-        if x.is_complex():
-            raise ValueError(f"x: expected a real tensor, got dtype {x.dtype}")
+        check_batch("x", x, self.in_channels, self.dim)
         if output_shape is None:
             return tuple(x.shape[2:])
         out = tuple(output_shape)

@@ -27,6 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from sciml.core.files import fsync_path
 from sciml.core.validation import describe
 
 __all__ = [
@@ -189,19 +190,6 @@ def _check_plain(argument: str, value: Any) -> None:
     )
 
 
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:  # e.g. Windows cannot open directories
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def save_checkpoint(
     path: str | os.PathLike,
     *,
@@ -301,7 +289,7 @@ def save_checkpoint(
         except FileNotFoundError:
             pass
         raise
-    _fsync_dir(directory)
+    fsync_path(directory, directory=True)
     return path
 
 

@@ -25,7 +25,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from sciml.core.device import resolve_device
 from sciml.core.progress import progress_bar
-from sciml.core.validation import check_choice, check_positive, describe
+from sciml.core.validation import check_choice, check_pair_dataset, check_positive, describe
 from sciml.train.checkpoint import capture_rng, load_checkpoint, restore_rng, save_checkpoint
 from sciml.train.losses import get_loss
 from sciml.train.metrics import relative_l2
@@ -50,24 +50,6 @@ def _check_int(argument: str, value: Any, minimum: int) -> None:
 def _epoch_seed(seed: int, epoch: int) -> int:
     # SeedSequence mixes (seed, epoch) well, unlike seed + epoch whose streams overlap.
     return int(np.random.SeedSequence([int(seed), int(epoch)]).generate_state(1)[0])
-
-
-def _check_dataset(argument: str, dataset: Any) -> int:
-    try:
-        n = len(dataset)
-    except TypeError:
-        raise ValueError(
-            f"{argument}: expected a map-style torch Dataset with __len__, got {describe(dataset)}"
-        ) from None
-    if n == 0:
-        raise ValueError(f"{argument}: the dataset is empty; it needs at least one sample")
-    item = dataset[0]
-    if not (isinstance(item, (tuple, list)) and len(item) == 2):
-        raise ValueError(
-            f"{argument}: items must be (input, output) pairs of tensors shaped "
-            f"(channels, *space), got {describe(item)}"
-        )
-    return n
 
 
 class Trainer:
@@ -298,7 +280,7 @@ class Trainer:
         """
         if not isinstance(model, nn.Module):
             raise ValueError(f"model: expected a torch.nn.Module, got {describe(model)}")
-        n = _check_dataset("dataset", dataset)
+        n = check_pair_dataset("dataset", dataset)
         batch_size = self.batch_size if batch_size is None else batch_size
         _check_int("batch_size", batch_size, 1)
         device = resolve_device(self.device)
@@ -374,12 +356,12 @@ class Trainer:
         """
         if not isinstance(model, nn.Module):
             raise ValueError(f"model: expected a torch.nn.Module, got {describe(model)}")
-        n_train = _check_dataset("train", train)
+        n_train = check_pair_dataset("train", train)
         tests = dict(tests or {})
         for name, dataset in tests.items():
             if not isinstance(name, str) or not name:
                 raise ValueError(f"tests: names must be non-empty strings, got {name!r}")
-            _check_dataset(f"tests[{name!r}]", dataset)
+            check_pair_dataset(f"tests[{name!r}]", dataset)
         if config is None:
             candidate = getattr(model, "config", None)
             config = candidate if isinstance(candidate, Mapping) else None
