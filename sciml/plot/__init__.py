@@ -1,5 +1,10 @@
-"""Plots of solution fields, comparisons and training curves (matplotlib Figures)."""
+"""Plots of solution fields, comparisons, time series, spectra and training curves (Figures)."""
 
+from sciml.plot.animate import animate as animate
 from sciml.plot.curves import history as history
 from sciml.plot.fields import compare as compare
 from sciml.plot.fields import field as field
+from sciml.plot.frames import frames as frames
+from sciml.plot.frames import spacetime as spacetime
+from sciml.plot.spectra import energy_spectrum as energy_spectrum
+from sciml.plot.spectra import spectrum as spectrum

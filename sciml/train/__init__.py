@@ -7,7 +7,10 @@ from sciml.train.checkpoint import save_checkpoint as save_checkpoint
 from sciml.train.losses import H1Loss as H1Loss
 from sciml.train.losses import LpLoss as LpLoss
 from sciml.train.losses import get_loss as get_loss
+from sciml.train.metrics import METRICS as METRICS
+from sciml.train.metrics import pdebench_metrics as pdebench_metrics
 from sciml.train.metrics import relative_h1 as relative_h1
 from sciml.train.metrics import relative_l2 as relative_l2
+from sciml.train.metrics import vrmse as vrmse
 from sciml.train.trainer import Trainer as Trainer
 from sciml.train.trainer import TrainingDivergedError as TrainingDivergedError
