@@ -4,6 +4,8 @@
 """
 
 from sciml.data.dataset import OperatorDataset as OperatorDataset
+from sciml.data.dataset import WindowDataset as WindowDataset
+from sciml.data.dataset import resolution_stride as resolution_stride
 from sciml.data.dataset import split_indices as split_indices
 from sciml.data.dataset import to_tensor_dataset as to_tensor_dataset
 from sciml.data.generate import generate as generate

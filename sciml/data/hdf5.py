@@ -26,10 +26,17 @@ piecewise-constant fields about tenfold. Pass ``compression="gzip"`` for archiva
 (any HDF5 tool reads gzip; LZF needs h5py's filter) or ``None`` for the fastest reads.
 
 Reading goes through :func:`open_dataset`, which detects the layout of a file among those
-registered with :func:`register_layout` and returns an :class:`H5Dataset`. Fields and
-per-sample parameters are :class:`LazyArray` objects: they read nothing until sliced, pickle
-as a path and a key, and reopen the file once per process, so each data-loader worker gets
-its own HDF5 handle.
+registered with :func:`register_layout` and returns an :class:`H5Dataset`. Besides the
+native layout, :mod:`sciml.data.pdebench` and :mod:`sciml.data.the_well` read the benchmark
+files as they are (imported on first use, which registers them). Fields and per-sample
+parameters are :class:`LazyArray` objects: they read nothing until sliced, pickle as a path
+and a key, and reopen the file once per process, so each data-loader worker gets its own
+HDF5 handle. :class:`ExpandedArray` (axes a file leaves out, put back by broadcasting) and
+:class:`StackedArray` (one dataset per sample, in separate groups) present other storage
+with the same ``(sample, time, *space, channel)`` interface.
+
+:class:`Writer` with ``resume=True`` keeps its work in ``<path>.partial`` across an
+interruption so that a second run writes only the missing samples.
 """
 
 from __future__ import annotations
@@ -58,12 +65,17 @@ __all__ = [
     "FORMAT",
     "LAYOUTS",
     "VERSION",
+    "ExpandedArray",
     "FieldSpec",
     "H5Dataset",
     "LazyArray",
     "NativeDataset",
+    "StackedArray",
     "Writer",
+    "axis_box",
+    "check_coordinates",
     "detect_layout",
+    "grid_from_coordinates",
     "open_dataset",
     "register_layout",
     "write",
@@ -340,32 +352,63 @@ class LazyArray:
         )
 
     # -- reading --------------------------------------------------------------------------
-    def _dataset(self) -> h5py.Dataset:
+    def _handle(self) -> h5py.File:
+        """This process's open file."""
         pid = os.getpid()
-        if self._dset is None or self._pid != pid or not self._dset.id.valid:
+        if self._file is None or self._pid != pid or not self._file.id.valid:
             # A handle inherited through fork() must not be used: HDF5 keeps per-process
             # state (file offsets, caches), so every process opens its own.
             self._file = _open_h5(self._path)
-            if self._key not in self._file or not isinstance(
-                self._file[self._key], h5py.Dataset
-            ):
-                self._file.close()
-                self._file = None
-                raise ValueError(f"{self._path}: {self._key!r}: no such dataset in the file")
-            self._dset = self._file[self._key]
+            self._dset = None
             self._pid = pid
+        return self._file
+
+    def _lookup(self, key: str) -> h5py.Dataset:
+        f = self._handle()
+        obj = f.get(key)
+        if not isinstance(obj, h5py.Dataset):
+            raise ValueError(f"{self._path}: {key!r}: no such dataset in the file")
+        return obj
+
+    def _dataset(self) -> h5py.Dataset:
+        if self._dset is None or self._pid != os.getpid() or not self._dset.id.valid:
+            try:
+                self._dset = self._lookup(self._key)
+            except ValueError:
+                self.close()
+                raise
         return self._dset
 
     def _fetch(self, selection: tuple[Any, ...]) -> np.ndarray:
-        """Read an h5py-compatible selection; subclasses with other storage override this."""
+        """Read an h5py-compatible selection; subclasses with other storage override this.
+
+        ``selection`` has one entry per axis (ints, ascending slices, or a sorted array on
+        axis 0).
+        """
         dset = self._dataset()
+        # h5py's selection parsing costs per axis: leave trailing whole axes implicit
+        end = len(selection)
+        while end > 1 and _is_whole(selection[end - 1], self._shape[end - 1]):
+            end -= 1
         try:
-            return np.asarray(dset[selection])
+            return np.asarray(dset[selection[:end]])
         except OSError as err:
             # h5py's message alone does not say which file or dataset failed
             raise OSError(f"{self._path}: {self._key!r}: read failed ({err})") from err
 
     def __getitem__(self, key: Any) -> np.ndarray:
+        if (
+            isinstance(key, (int, np.integer))
+            and not isinstance(key, (bool, np.bool_))
+            and self._shape
+        ):
+            # fast path for the data-loader case, one sample: skip the general bookkeeping
+            n, i = self._shape[0], int(key)
+            i += n if i < 0 else 0
+            if not 0 <= i < n:
+                raise IndexError(f"index {int(key)} is out of bounds for axis 0 with size {n}")
+            full = (slice(None),) * (len(self._shape) - 1)
+            return np.ascontiguousarray(self._fetch((i, *full)))
         sel = _normalize_index(key, self._shape)
         if 0 in sel.shape:
             return np.empty(sel.shape, dtype=self._dtype)
@@ -404,6 +447,258 @@ class LazyArray:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+
+
+def _is_whole(sel: Any, n: int) -> bool:
+    """Whether an h5py selection on an axis of size n takes the whole axis in order."""
+    return isinstance(sel, slice) and sel.indices(n) == (0, n, 1)
+
+
+def _selection_length(sel: Any, n: int) -> int | None:
+    """Length an h5py-style selection keeps on an axis of size n; None if it drops the axis."""
+    if isinstance(sel, (int, np.integer)):
+        return None
+    if isinstance(sel, slice):
+        return len(range(*sel.indices(n)))
+    return int(np.asarray(sel).size)
+
+
+def _read_expanded(
+    dset: h5py.Dataset,
+    selection: tuple[Any, ...],
+    shape: tuple[int, ...],
+    stored: tuple[bool, ...],
+    merge: int,
+) -> np.ndarray:
+    """Read ``selection`` of a logical array whose axes are a subset of the stored ones.
+
+    ``stored[i]`` says whether logical axis ``i`` exists on disk (in the same order);
+    a missing axis is re-inserted and broadcast. The last logical axis (the channel) is
+    stored as ``merge`` trailing axes (2 for a ``(D, D)`` tensor), flattened in C order.
+    """
+    body, chan = selection[:-1], selection[-1]
+    h5 = [sel for sel, keep in zip(body, stored[:-1]) if keep]
+    if merge == 1 and stored[-1]:
+        h5.append(chan)
+    elif merge > 1:
+        # the channel is split over several stored axes: read them whole, pick afterwards
+        h5.extend([slice(None)] * merge)
+    while len(h5) > 1 and _is_whole(h5[-1], dset.shape[len(h5) - 1]):
+        h5.pop()  # trailing whole axes are implicit: h5py parses fewer selections
+    out = np.asarray(dset[tuple(h5)]) if h5 else np.asarray(dset[()])
+    present = list(stored)
+    if merge > 1:
+        out = out.reshape(*out.shape[: out.ndim - merge], -1)[..., chan]
+        present[-1] = True
+    lengths = [_selection_length(sel, n) for sel, n in zip(selection, shape)]
+    inserted = [ln for ln, keep in zip(lengths, present) if ln is not None and not keep]
+    if all(ln == 1 for ln in inserted):
+        # the usual case (a missing time or channel axis): one reshape, no copy
+        return out.reshape([ln for ln in lengths if ln is not None])
+    axis = 0
+    for length, keep in zip(lengths, present):
+        if length is None:
+            continue
+        if not keep:
+            out = np.broadcast_to(
+                np.expand_dims(out, axis), (*out.shape[:axis], length, *out.shape[axis:])
+            )
+        axis += 1
+    return out
+
+
+class ExpandedArray(LazyArray):
+    """A :class:`LazyArray` over a dataset that stores fewer axes than it presents.
+
+    External layouts drop axes that do not vary (The Well's ``sample_varying``,
+    ``time_varying`` and ``dim_varying`` flags, PDEBench's missing channel or time axis)
+    or split the channel over several axes (a ``(D, D)`` tensor). This view presents the
+    full logical shape, reads only the stored part of the requested slice, and broadcasts
+    the missing axes afterwards.
+
+    Parameters
+    ----------
+    path, key : see :class:`LazyArray`
+    shape : sequence of int
+        Logical shape, e.g. ``(sample, time, *space, channel)``.
+    dtype : dtype
+    stored : sequence of bool
+        Per logical axis, whether it exists on disk (stored axes keep their order).
+    merge : int
+        How many trailing stored axes make up the last logical axis: 1 (one axis),
+        0 (no channel axis on disk: logical length 1) or 2 or more (flattened in C order).
+    """
+
+    def __init__(
+        self,
+        path: PathLike,
+        key: str,
+        shape: Sequence[int],
+        dtype: Any,
+        stored: Sequence[bool],
+        merge: int = 1,
+    ) -> None:
+        super().__init__(path, key, shape, dtype)
+        stored = tuple(bool(s) for s in stored)
+        if len(stored) != len(self.shape):
+            raise ValueError(f"stored: expected {len(self.shape)} flags, got {len(stored)}")
+        if merge == 0:
+            stored = (*stored[:-1], False)
+        self._stored = stored
+        self._merge = int(merge)
+        # one sample is a plain read plus a reshape when nothing must be broadcast
+        self._reshape_sample = stored[0] and all(
+            keep or n == 1 for keep, n in zip(stored[1:], self.shape[1:])
+        )
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        if (
+            self._reshape_sample
+            and isinstance(key, (int, np.integer))
+            and not isinstance(key, (bool, np.bool_))
+            and -self.shape[0] <= key < self.shape[0]
+        ):
+            dset = self._dataset()
+            try:
+                return np.ascontiguousarray(dset[int(key)]).reshape(self.shape[1:])
+            except OSError as err:
+                raise OSError(f"{self._path}: {self._key!r}: read failed ({err})") from err
+        return super().__getitem__(key)
+
+    def _fetch(self, selection: tuple[Any, ...]) -> np.ndarray:
+        dset = self._dataset()
+        try:
+            return _read_expanded(dset, selection, self.shape, self._stored, self._merge)
+        except OSError as err:
+            raise OSError(f"{self._path}: {self._key!r}: read failed ({err})") from err
+
+
+class StackedArray(LazyArray):
+    """A :class:`LazyArray` whose first axis runs over datasets in separate groups.
+
+    PDEBench's per-sample layout stores sample ``i`` as ``<group_i>/data``; this view
+    presents them as one array ``(sample, *rest)`` and opens only the groups a read
+    selects.
+
+    Parameters
+    ----------
+    path : str or PathLike
+    keys : sequence of str
+        One dataset per sample, in sample order.
+    shape : sequence of int
+        Logical shape ``(len(keys), *rest)``.
+    dtype : dtype
+    stored, merge : see :class:`ExpandedArray` (for the axes after the first)
+    """
+
+    def __init__(
+        self,
+        path: PathLike,
+        keys: Sequence[str],
+        shape: Sequence[int],
+        dtype: Any,
+        stored: Sequence[bool] | None = None,
+        merge: int = 1,
+    ) -> None:
+        keys = tuple(keys)
+        last = {k.rsplit("/", 1)[-1] for k in keys}
+        name = last.pop() if len(last) == 1 else "..."
+        super().__init__(path, f"<{len(keys)} groups>/{name}", shape, dtype)
+        if self.shape[0] != len(keys):
+            raise ValueError(f"shape: first axis {self.shape[0]} != {len(keys)} keys")
+        rest = tuple(True for _ in self.shape[1:]) if stored is None else tuple(stored)
+        if merge == 0:
+            rest = (*rest[:-1], False)
+        self._keys = keys
+        self._stored = rest
+        self._merge = int(merge)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The per-sample dataset keys."""
+        return self._keys
+
+    def _dataset(self) -> h5py.Dataset:
+        raise TypeError("a StackedArray has one dataset per sample; see .keys")
+
+    def _fetch(self, selection: tuple[Any, ...]) -> np.ndarray:
+        first, rest = selection[0], selection[1:]
+        if isinstance(first, (int, np.integer)):
+            samples = [int(first)]
+        elif isinstance(first, slice):
+            samples = list(range(*first.indices(self.shape[0])))
+        else:
+            samples = [int(i) for i in np.asarray(first)]
+        parts = []
+        for i in samples:
+            key = self._keys[i]
+            dset = self._lookup(key)
+            try:
+                parts.append(_read_expanded(dset, rest, self.shape[1:], self._stored,
+                                            self._merge))
+            except OSError as err:
+                raise OSError(f"{self._path}: {key!r}: read failed ({err})") from err
+        if isinstance(first, (int, np.integer)):
+            return parts[0]
+        return np.stack(parts) if parts else np.empty((0,), dtype=self.dtype)
+
+
+def axis_box(coords: np.ndarray, periodic: bool) -> tuple[float, float]:
+    """Domain bounds of an axis known only by its coordinates.
+
+    A uniform axis whose points sit half a cell inside a bound at 0, or symmetric about 0,
+    is taken as cell-centred (PDEBench and The Well store cell centres), so the domain
+    extends half a cell beyond the first and last points; a periodic axis otherwise ends
+    one cell after its last point; anything else spans its first to last point.
+    """
+    c = np.asarray(coords, dtype=np.float64)
+    if c.size < 2:
+        return (float(c[0]) - 0.5, float(c[0]) + 0.5)
+    d = np.diff(c)
+    h = float(c[-1] - c[0]) / (c.size - 1)
+    # coordinates are often float32 on disk: compare at that precision
+    uniform = bool(np.all(np.abs(d - h) <= 1e-4 * abs(h)))
+    if uniform:
+        lo, hi = float(c[0]) - h / 2, float(c[-1]) + h / 2
+        if abs(lo) <= 1e-4 * abs(h) or abs(lo + hi) <= 1e-4 * abs(h):
+            return (0.0 if abs(lo) <= 1e-4 * abs(h) else lo, hi)
+        if periodic:
+            return (float(c[0]), float(c[-1]) + h)
+    return (float(c[0]), float(c[-1]))
+
+
+def grid_from_coordinates(
+    coords: Mapping[str, np.ndarray], periodic: Mapping[str, bool] | None = None
+) -> Grid:
+    """A :class:`Grid` from bare coordinate arrays (bounds from :func:`axis_box`).
+
+    Each axis is ``kind="uniform"`` (or ``"periodic"``) when equispaced, else ``"custom"``.
+    Coordinates must already be checked to be finite, 1-D and strictly increasing.
+    """
+    periodic = dict(periodic or {})
+    kinds, bounds, per = {}, {}, {}
+    for a, c in coords.items():
+        p = bool(periodic.get(a, False))
+        c = np.asarray(c, dtype=np.float64)
+        h = (c[-1] - c[0]) / max(c.size - 1, 1)
+        uniform = c.size < 2 or bool(np.all(np.abs(np.diff(c) - h) <= 1e-4 * abs(h)))
+        kinds[a] = ("periodic" if p else "uniform") if uniform else "custom"
+        bounds[a] = axis_box(c, p)
+        per[a] = p
+    return Grid(dict(coords), periodic=per, box=Box(**bounds), kind=kinds)
+
+
+def check_coordinates(path: str, key: str, values: Any) -> np.ndarray:
+    """A coordinate array as float64, or a ValueError naming file, key and problem."""
+    c = np.asarray(values, dtype=np.float64)
+    if c.ndim != 1 or c.size == 0:
+        raise ValueError(f"{path}: {key!r}: wrong rank: coordinates must be a non-empty 1-D "
+                         f"array, got shape {c.shape}")
+    if not np.all(np.isfinite(c)):
+        raise ValueError(f"{path}: {key!r}: coordinates contain NaN or Inf")
+    if c.size > 1 and not np.all(np.diff(c) > 0):
+        raise ValueError(f"{path}: {key!r}: coordinates are not strictly increasing")
+    return c
 
 
 # ---------------------------------------------------------------------------------------
@@ -548,6 +843,7 @@ def detect_layout(path: PathLike) -> str:
         If it is not HDF5, or no layout (or more than one) recognises it; the message lists
         what the file holds at its root.
     """
+    _import_builtin_layouts()
     with _open_h5(path) as f:
         found = [name for name in LAYOUTS.names() if LAYOUTS.get(name).detect(f)]
         if len(found) == 1:
@@ -574,8 +870,16 @@ def open_dataset(path: PathLike, layout: str | None = None) -> H5Dataset:
     layout : str, optional
         One of :data:`LAYOUTS`; detected when omitted.
     """
+    _import_builtin_layouts()
     name = detect_layout(path) if layout is None else layout
     return LAYOUTS.get(name)(path)
+
+
+def _import_builtin_layouts() -> None:
+    # The external-layout readers import this module, so they are loaded on first use
+    # rather than at import time; importing them registers their layouts.
+    import sciml.data.pdebench
+    import sciml.data.the_well  # noqa: F401
 
 
 # ---------------------------------------------------------------------------------------
@@ -794,6 +1098,16 @@ class Writer:
     overwrite : bool
         Replace an existing file at ``path`` on commit; if ``False`` an existing file is a
         ``FileExistsError`` right away.
+    resume : bool
+        Make the work survive an interruption. The temporary file is then ``<path>.partial``
+        (a fixed name), it records which samples are written (dataset ``_written``, removed
+        on commit) and is flushed after every write, and an exception inside the ``with``
+        block (``KeyboardInterrupt`` included) closes it instead of deleting it. A later
+        ``Writer(..., resume=True)`` with the same grid, fields, sample count, attributes,
+        times, parameters and compression reopens it, and :attr:`missing` lists only the
+        samples still to write; any difference is a ``ValueError`` naming it. Only
+        :meth:`abort` deletes a partial file. Two writers must not resume the same path at
+        the same time.
 
     Examples
     --------
@@ -801,7 +1115,16 @@ class Writer:
     ...             attrs={"pde": "burgers", "params": {"nu": 0.01}}) as w:  # doctest: +SKIP
     ...     for i in range(4):
     ...         w.write_sample(i, {"u": solve(i)}, params={"seed": i})
+
+    Resumable generation (run the same code again after an interruption):
+
+    >>> with Writer("ns.h5", grid, specs, n_samples=1000, resume=True) as w:  # doctest: +SKIP
+    ...     for i in w.missing:
+    ...         w.write_sample(i, {"w": solve(i)})
     """
+
+    #: name of the bool dataset ``(n_samples,)`` that marks written samples in a partial file
+    WRITTEN_KEY: ClassVar[str] = "_written"
 
     def __init__(
         self,
@@ -816,8 +1139,12 @@ class Writer:
         compression: str | None = "lzf",
         compression_level: int | None = None,
         overwrite: bool = True,
+        resume: bool = False,
     ) -> None:
         self._path = Path(os.fspath(path)).absolute()
+        if not isinstance(resume, (bool, np.bool_)):
+            raise ValueError(f"resume: expected a bool, got {describe(resume)}")
+        self._resume = bool(resume)
         if not isinstance(grid, Grid):
             raise ValueError(f"grid: expected a sciml.core.grid.Grid, got {describe(grid)}")
         if (
@@ -867,22 +1194,145 @@ class Writer:
                 )
         self._written = np.zeros(self._n, dtype=bool)
         self._state = "open"
-        fd, tmp = tempfile.mkstemp(
-            dir=self._path.parent, prefix=f".{self._path.name}.", suffix=".tmp"
-        )
-        os.close(fd)
-        self._tmp = Path(tmp)
         self._file: h5py.File | None = None
+        if self._resume:
+            self._tmp = self.partial_path(self._path)
+            if self._tmp.exists():
+                self._reopen_partial()
+                return
+        else:
+            fd, tmp = tempfile.mkstemp(
+                dir=self._path.parent, prefix=f".{self._path.name}.", suffix=".tmp"
+            )
+            os.close(fd)
+            self._tmp = Path(tmp)
         try:
             self._file = h5py.File(self._tmp, "w")
-            # a writer dropped without commit or abort must not leave its temporary file
-            self._finalizer = weakref.finalize(self, _discard, self._file, self._tmp)
+            self._set_finalizer()
             self._create_layout()
             if self._param_specs:
                 self._create_params(self._param_specs)
+            if self._resume:
+                self._file.create_dataset(self.WRITTEN_KEY, data=self._written)
+                self._file.flush()
         except BaseException:
             self.abort()
             raise
+
+    @staticmethod
+    def partial_path(path: PathLike) -> Path:
+        """Name of the partial file a ``resume=True`` writer keeps for ``path``."""
+        p = Path(os.fspath(path)).absolute()
+        return p.with_name(p.name + ".partial")
+
+    def _set_finalizer(self) -> None:
+        # A writer dropped without commit or abort must not leave a temporary file behind,
+        # except a resumable one, whose partial file is the point.
+        if self._resume:
+            self._finalizer = weakref.finalize(self, _close_quietly, self._file)
+        else:
+            self._finalizer = weakref.finalize(self, _discard, self._file, self._tmp)
+
+    # -- resuming -------------------------------------------------------------------------
+    def _reopen_partial(self) -> None:
+        tmp = self._tmp
+        try:
+            f = h5py.File(tmp, "r+")
+        except OSError as err:
+            raise ValueError(
+                f"{tmp}: the partial file of an interrupted write cannot be opened ({err}); "
+                f"delete it to start over"
+            ) from None
+        self._file = f
+        self._set_finalizer()
+        try:
+            self._compare_partial(f)
+            self._written = np.asarray(f[self.WRITTEN_KEY][()], dtype=bool)
+        except BaseException:
+            self._finalizer.detach()
+            _close_quietly(f)
+            self._file = None
+            self._state = "closed"
+            raise
+
+    def _compare_partial(self, f: h5py.File) -> None:
+        """Raise ValueError naming the first thing that differs from the partial file."""
+        tmp = self._tmp
+
+        def differ(what: str, old: Any, new: Any) -> ValueError:
+            return ValueError(
+                f"{tmp}: cannot resume: {what} differs from the interrupted write "
+                f"(partial file has {old!r}, this Writer has {new!r}); use the same arguments, "
+                f"or delete the partial file to start over"
+            )
+
+        if _decode_attr(f.attrs.get("format")) != FORMAT or self.WRITTEN_KEY not in f:
+            raise ValueError(
+                f"{tmp}: cannot resume: not a partial file of a resumable sciml Writer; "
+                f"delete it to start over"
+            )
+        n_old = _decode_attr(f.attrs.get("n_samples"))
+        if n_old != self._n:
+            raise differ("n_samples", n_old, self._n)
+        old_attrs = {
+            k: _decode_attr(v) for k, v in f.attrs.items() if k not in ("n_samples",)
+        }
+        new_attrs = {k: _decode_attr(v) for k, v in self._root_attrs.items()}
+        for k in sorted(set(old_attrs) | set(new_attrs)):
+            if old_attrs.get(k) != new_attrs.get(k):
+                raise differ(f"attrs[{k!r}]", old_attrs.get(k), new_attrs.get(k))
+        g = f["grid"]
+        old_axes = tuple(_decode_attr(g.attrs["axes"]))
+        if old_axes != self._grid.names:
+            raise differ("grid axes", old_axes, self._grid.names)
+        box, per, kinds = self._grid.box, self._grid.periodic_axes, self._grid.kinds
+        for a, c in self._grid.coords.items():
+            d = g[a]
+            old_c = np.asarray(d[()])
+            if old_c.shape != c.shape or not np.array_equal(old_c, c):
+                raise differ(f"grid coordinates {a!r}", old_c.shape, c.shape)
+            old_meta = (bool(d.attrs["periodic"]), _decode_attr(d.attrs["kind"]),
+                        float(d.attrs["lower"]), float(d.attrs["upper"]))
+            new_meta = (bool(per[a]), kinds[a], float(box[a][0]), float(box[a][1]))
+            if old_meta != new_meta:
+                raise differ(f"grid axis {a!r} (periodic, kind, lower, upper)", old_meta,
+                             new_meta)
+        old_t = np.asarray(g["t"][()]) if "t" in g else None
+        if (old_t is None) != (self._times is None) or (
+            old_t is not None and not np.array_equal(old_t, self._times)
+        ):
+            raise differ("times", old_t, self._times)
+        old_fields = {k: FieldSpec(d.shape[1:], d.dtype) for k, d in f["fields"].items()}
+        if old_fields != self._specs:
+            raise differ("fields", old_fields, self._specs)
+        for k, d in f["fields"].items():
+            old_filters = {"compression": d.compression, "shuffle": d.shuffle}
+            if d.compression == "gzip":
+                old_filters["compression_opts"] = d.compression_opts
+            new_filters = {"compression": None, "shuffle": False, **self._filters}
+            if old_filters != new_filters:
+                raise differ(f"compression of fields/{k}", old_filters, new_filters)
+        old_params = (
+            {k: FieldSpec(d.shape[1:], d.dtype) for k, d in f["params"].items()}
+            if "params" in f
+            else None
+        )
+        if self._param_specs is not None and old_params is not None:
+            if old_params != self._param_specs:
+                raise differ("params", old_params, self._param_specs)
+        elif self._param_specs is not None and f[self.WRITTEN_KEY][()].any():
+            # samples were written without parameters
+            if self._param_specs:
+                raise differ("params", {}, self._param_specs)
+        elif self._param_specs is not None and self._param_specs:
+            self._create_params(self._param_specs)
+        if old_params is not None:
+            self._param_specs = old_params
+
+    @property
+    def resume(self) -> bool:
+        """Whether this writer keeps a partial file across interruptions."""
+        return self._resume
 
     # -- validation -----------------------------------------------------------------------
     @staticmethod
@@ -1057,6 +1507,10 @@ class Writer:
         for name, block in pblocks.items():
             self._file["params"][name][start : start + k] = block
         self._written[start : start + k] = True
+        if self._resume:
+            # data first, then the mark, then a flush: a crash between them only redoes work
+            self._file[self.WRITTEN_KEY][start : start + k] = True
+            self._file.flush()
 
     def _prepare_params(
         self, params: Mapping[str, Any] | None, k: int, start: int
@@ -1130,16 +1584,23 @@ class Writer:
             raise RuntimeError(f"Writer for {self._path} is {self._state}; cannot commit")
         missing = self.missing
         if missing.size:
-            self.abort()
             shown = missing[:10].tolist()
             more = f" and {missing.size - 10} more" if missing.size > 10 else ""
+            if self._resume:
+                self.close()
+                kept = f"; the partial file {self._tmp} is kept for resume=True"
+            else:
+                self.abort()
+                kept = ""
             raise ValueError(
                 f"Writer for {self._path}: samples {shown}{more} of {self._n} were never "
-                f"written; nothing was saved"
+                f"written; nothing was saved{kept}"
             )
         if self._param_specs is None:
             self._param_specs = {}
         self._finalizer.detach()
+        if self._resume and self.WRITTEN_KEY in self._file:
+            del self._file[self.WRITTEN_KEY]
         self._file.flush()
         self._file.close()
         fsync_path(self._tmp)
@@ -1149,7 +1610,7 @@ class Writer:
         return self._path
 
     def abort(self) -> None:
-        """Discard everything written; the final path is left as it was."""
+        """Discard everything written (a partial file too); ``path`` is left as it was."""
         if self._state == "committed":
             return
         finalizer = getattr(self, "_finalizer", None)
@@ -1158,6 +1619,21 @@ class Writer:
         _discard(self._file, self._tmp)
         self._state = "aborted"
 
+    def close(self) -> None:
+        """Stop without committing.
+
+        With ``resume=True`` the partial file is flushed, closed and kept for a later
+        resumable writer; otherwise this is :meth:`abort`.
+        """
+        if not self._resume:
+            self.abort()
+            return
+        if self._state != "open":
+            return
+        self._finalizer.detach()
+        _close_quietly(self._file)
+        self._state = "closed"
+
     def __enter__(self) -> Writer:
         return self
 
@@ -1165,11 +1641,18 @@ class Writer:
         if exc_type is None:
             self.commit()
         else:
-            self.abort()
+            # resumable: keep the partial file (also on KeyboardInterrupt); else discard it
+            self.close()
 
     def __repr__(self) -> str:
         done = int(self._written.sum())
         return f"Writer({str(self._path)!r}, {done}/{self._n} samples written, {self._state})"
+
+
+def _close_quietly(file: h5py.File | None) -> None:
+    if file is not None:
+        with contextlib.suppress(Exception):
+            file.close()
 
 
 def _discard(file: h5py.File | None, tmp: Path) -> None:

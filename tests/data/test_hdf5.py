@@ -333,10 +333,15 @@ def test_open_reports_file_key_and_problem(path, action, match):
 def test_unknown_layout_and_non_hdf5(tmp_path):
     other = tmp_path / "other.h5"
     with h5py.File(other, "w") as f:
-        f["tensor"] = np.zeros((2, 3))
+        f["values"] = np.zeros((2, 3))
         f.attrs["creator"] = "someone"
-    with pytest.raises(ValueError, match=r"other\.h5: unknown HDF5 layout.*'tensor'.*creator"):
+    with pytest.raises(ValueError, match=r"other\.h5: unknown HDF5 layout.*'values'.*creator"):
         open_dataset(other)
+    pdebench_like = tmp_path / "pdebench_like.h5"
+    with h5py.File(pdebench_like, "w") as f:
+        f["tensor"] = np.zeros((2, 3))  # looks like PDEBench, but has no coordinates
+    with pytest.raises(ValueError, match=r"pdebench_like\.h5: 'x-coordinate': missing dataset"):
+        open_dataset(pdebench_like)
     text = tmp_path / "text.h5"
     text.write_text("not hdf5")
     with pytest.raises(ValueError, match="cannot be read as an HDF5 file"):
