@@ -23,11 +23,12 @@ import torch
 
 from sciml.core.conditions import Condition
 from sciml.core.grid import Box, Grid
+from sciml.core.parameters import ParameterSpace
 from sciml.core.report import Report
 from sciml.core.residual import Coordinates
 from sciml.core.validation import (
     check_axis_names,
-    check_finite,
+    check_choice,
     check_pair_dataset,
     describe,
 )
@@ -300,58 +301,98 @@ class ParametricProblem(Problem):
 
     Parameters
     ----------
-    parameters : Box
+    parameters : ParameterSpace or Box
         Parameter names and ranges, for example ``Box(mu1=(0.1, 10), mu2=(0.1, 10))``.
-    solve : callable ``solve(mu) -> (n_dofs,)``
-        The full-order solve; ``mu`` is a dict of parameter name to value.
+    solve : callable ``solve(mu) -> (n_dofs,)``, optional
+        The full-order solve; ``mu`` is a dict of parameter name to value. Defaults to
+        ``model.solve`` when a model is given.
     name : str
         Name used in reports.
+    model : object, optional
+        The full-order discretisation (for example :class:`sciml.rom.AffineModel` or
+        :class:`sciml.rom.LinearModel`), which reduced-basis solvers need: operators,
+        right-hand sides and the inner-product matrix ``model.product``.
+    recipe : (str, dict), optional
+        Name in :data:`sciml.core.registry.PROBLEMS` and keyword arguments that rebuild this
+        problem; solvers store it in checkpoints so that ``load`` can recreate what a reduced
+        model needs online (for example the parameter functions of an affine decomposition).
     """
 
     def __init__(
         self,
-        parameters: Box,
-        solve: Callable[[dict[str, float]], np.ndarray],
+        parameters: Box | ParameterSpace,
+        solve: Callable[[dict[str, float]], np.ndarray] | None = None,
         name: str = "parametric",
+        model: Any = None,
+        recipe: tuple[str, Mapping[str, Any]] | None = None,
     ) -> None:
-        if not isinstance(parameters, Box):
-            raise ValueError(f"parameters: expected a Box of ranges, got {describe(parameters)}")
+        if isinstance(parameters, Box):
+            parameters = ParameterSpace(parameters)
+        if not isinstance(parameters, ParameterSpace):
+            raise ValueError(
+                f"parameters: expected a ParameterSpace or a Box of ranges, "
+                f"got {describe(parameters)}"
+            )
+        if solve is None and model is not None:
+            solve = model.solve
         if not callable(solve):
-            raise ValueError(f"solve: expected a function solve(mu), got {describe(solve)}")
-        self.parameters = parameters
+            raise ValueError(
+                f"solve: expected a function solve(mu) (or a model with .solve), "
+                f"got {describe(solve)}"
+            )
+        if recipe is not None:
+            if (
+                not isinstance(recipe, (tuple, list))
+                or len(recipe) != 2
+                or not isinstance(recipe[0], str)
+                or not isinstance(recipe[1], Mapping)
+            ):
+                raise ValueError(
+                    f"recipe: expected (registered problem name, dict of keyword arguments), "
+                    f"got {describe(recipe)}"
+                )
+            recipe = (recipe[0], dict(recipe[1]))
+        self.space = parameters
         self.solve = solve
         self.name = name
+        self.model = model
+        self.recipe = recipe
 
-    def sample(self, n: int, seed: int = 0) -> np.ndarray:
-        """``n`` parameter points drawn uniformly, shape ``(n, n_parameters)``."""
-        rng = np.random.default_rng(seed)
-        return self.parameters.lower + rng.random((n, self.parameters.ndim)) * (
-            self.parameters.lengths
-        )
+    @property
+    def parameters(self) -> Box:
+        """The parameter box (names and ranges)."""
+        return self.space.box
+
+    def sample(self, n: int, seed: int = 0, method: str = "random") -> np.ndarray:
+        """``n`` parameter points, shape ``(n, n_parameters)``.
+
+        ``method`` is ``"random"`` (uniform, log-uniform on log axes) or ``"lhs"``
+        (Latin hypercube).
+        """
+        check_choice("method", method, ("random", "lhs"))
+        if method == "lhs":
+            return self.space.latin_hypercube(n, seed)
+        return self.space.random(n, seed)
 
     def as_dict(self, mu: np.ndarray | Mapping[str, float]) -> dict[str, float]:
-        """A parameter point as a name-to-value dict, checked against the ranges."""
-        if isinstance(mu, Mapping):
-            check_axis_names("mu", mu.keys(), self.parameters.names)
-            values = {k: float(mu[k]) for k in self.parameters.names}
-        else:
-            arr = np.asarray(mu, dtype=float).reshape(-1)
-            if arr.size != self.parameters.ndim:
-                raise ValueError(
-                    f"mu: expected {self.parameters.ndim} values for {self.parameters.names}, "
-                    f"got {arr.size}"
-                )
-            values = dict(zip(self.parameters.names, arr.tolist()))
-        check_finite("mu", np.array(list(values.values())))
-        return values
+        """A parameter point as a name-to-value dict, checked against the names."""
+        return dict(self.space.mu(mu))
 
     def evaluate(
         self, solver: Solver, parameters: np.ndarray | None = None, n_test: int = 10, seed: int = 1
     ) -> Report:
-        """Relative errors of ``solver.predict(mu)`` against full-order solves."""
+        """Relative errors of ``solver.predict(mu)`` against full-order solves.
+
+        When the solver also certifies its error (``solver.error_bound(mu)``) and the model has
+        an inner product ``model.product``, the report adds the smallest and largest
+        effectivity ``bound / ||u - u_N||_X`` (a bound is rigorous when the smallest is >= 1).
+        """
         mus = self.sample(n_test, seed) if parameters is None else np.atleast_2d(parameters)
         report = _solver_report(self, solver)
         errors, t_fom, t_rom = [], 0.0, 0.0
+        effectivities = []
+        product = getattr(self.model, "product", None)
+        bound_of = getattr(solver, "error_bound", None)
         for mu in mus:
             mu_d = self.as_dict(mu)
             start = time.perf_counter()
@@ -361,6 +402,21 @@ class ParametricProblem(Problem):
             pred = np.asarray(solver.predict(mu_d), dtype=float)
             t_rom += time.perf_counter() - start
             errors.append(np.linalg.norm(pred - truth) / max(np.linalg.norm(truth), 1e-300))
+            if callable(bound_of) and product is not None:
+                diff = truth - pred
+                err_x = float(np.sqrt(max(diff @ (product @ diff), 0.0)))
+                bound = float(np.asarray(bound_of(mu_d)).reshape(-1)[0])
+                if err_x > 1e-300:
+                    effectivities.append(bound / err_x)
         report.add("test", rel_l2=float(np.mean(errors)), rel_l2_max=float(np.max(errors)))
+        if effectivities:
+            report.add(
+                "bound",
+                effectivity_min=float(np.min(effectivities)),
+                effectivity_max=float(np.max(effectivities)),
+            )
         report.timings.update(full_order=t_fom, predict=t_rom)
         return report
+
+    def __repr__(self) -> str:
+        return f"ParametricProblem({self.name!r}, parameters={self.space})"

@@ -3,3 +3,6 @@
 from sciml.problems.darcy import darcy_coefficient as darcy_coefficient
 from sciml.problems.darcy import darcy_grid as darcy_grid
 from sciml.problems.darcy import generate_darcy as generate_darcy
+from sciml.problems.nonaffine_diffusion import nonaffine_diffusion_1d as nonaffine_diffusion_1d
+from sciml.problems.nonaffine_diffusion import nonaffine_diffusion_2d as nonaffine_diffusion_2d
+from sciml.problems.thermal_block import thermal_block as thermal_block
