@@ -152,7 +152,7 @@ def test_neumann_fields_are_smooth_cosine_sums():
         ({"alpha": float("nan")}, "alpha"),
         ({"tau": -1.0}, "tau"),
         ({"sigma": 0.0}, "sigma"),
-        ({"boundary": "dirichlet"}, "boundary"),
+        ({"boundary": "robin"}, "boundary"),
         ({"rng": "seed"}, "rng"),
         ({"rng": -3}, "rng"),
         ({"ndim": 0}, "ndim"),
