@@ -1,21 +1,31 @@
-"""sciml: scientific machine learning for partial differential equations."""
+"""sciml: scientific machine learning for partial differential equations.
+
+Public names are imported on first use (see :mod:`sciml._lazy`), so ``import sciml`` is fast
+and reading data does not import torch.
+"""
+
+from sciml._lazy import lazy_exports
 
 __version__ = "0.1.0"
 
-from sciml import data as data
-from sciml import plot as plot
-from sciml import rom as rom
-from sciml.core.conditions import Dirichlet as Dirichlet
-from sciml.core.conditions import Initial as Initial
-from sciml.core.conditions import Neumann as Neumann
-from sciml.core.conditions import Periodic as Periodic
-from sciml.core.grid import Box as Box
-from sciml.core.grid import Grid as Grid
-from sciml.core.parameters import Mu as Mu
-from sciml.core.parameters import ParameterSpace as ParameterSpace
-from sciml.core.problem import OperatorProblem as OperatorProblem
-from sciml.core.problem import ParametricProblem as ParametricProblem
-from sciml.core.problem import PDEProblem as PDEProblem
-from sciml.core.report import Report as Report
-from sciml.core.solver import NotFittedError as NotFittedError
-from sciml.core.solver import Solver as Solver
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "Box": "sciml.core.grid",
+        "Dirichlet": "sciml.core.conditions",
+        "Grid": "sciml.core.grid",
+        "Initial": "sciml.core.conditions",
+        "Mu": "sciml.core.parameters",
+        "Neumann": "sciml.core.conditions",
+        "NotFittedError": "sciml.core.solver",
+        "OperatorProblem": "sciml.core.problem",
+        "ParameterSpace": "sciml.core.parameters",
+        "ParametricProblem": "sciml.core.problem",
+        "PDEProblem": "sciml.core.problem",
+        "Periodic": "sciml.core.conditions",
+        "Report": "sciml.core.report",
+        "Solver": "sciml.core.solver",
+    },
+    submodules=("core", "data", "gp", "linalg", "neural", "pig", "plot", "problems", "reference",
+                "rom", "train"),
+)

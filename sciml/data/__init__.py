@@ -1,20 +1,28 @@
 """Data: HDF5 files read lazily, torch datasets, normalizers and generators.
 
-``sciml.data.open`` shadows the builtin ``open`` inside this namespace only.
+``sciml.data.open`` shadows the builtin ``open`` inside this namespace only. Names are
+imported on first use, so ``sciml.data.open`` reads files without importing torch.
 """
 
-from sciml.data.dataset import OperatorDataset as OperatorDataset
-from sciml.data.dataset import WindowDataset as WindowDataset
-from sciml.data.dataset import resolution_stride as resolution_stride
-from sciml.data.dataset import split_indices as split_indices
-from sciml.data.dataset import to_tensor_dataset as to_tensor_dataset
-from sciml.data.generate import generate as generate
-from sciml.data.hdf5 import H5Dataset as H5Dataset
-from sciml.data.hdf5 import LazyArray as LazyArray
-from sciml.data.hdf5 import Writer as Writer
-from sciml.data.hdf5 import detect_layout as detect_layout
-from sciml.data.hdf5 import open_dataset as open  # noqa: F401  (re-export under the short name)
-from sciml.data.hdf5 import open_dataset as open_dataset
-from sciml.data.hdf5 import write as write
-from sciml.data.normalize import UnitGaussianNormalizer as UnitGaussianNormalizer
-from sciml.data.normalize import fit_normalizers as fit_normalizers
+from sciml._lazy import lazy_exports
+
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "H5Dataset": "sciml.data.hdf5",
+        "LazyArray": "sciml.data.hdf5",
+        "OperatorDataset": "sciml.data.dataset",
+        "UnitGaussianNormalizer": "sciml.data.normalize",
+        "WindowDataset": "sciml.data.dataset",
+        "Writer": "sciml.data.hdf5",
+        "detect_layout": "sciml.data.hdf5",
+        "fit_normalizers": "sciml.data.normalize",
+        "generate": "sciml.data.generate",
+        "open": "sciml.data.hdf5:open_dataset",
+        "open_dataset": "sciml.data.hdf5",
+        "resolution_stride": "sciml.data.dataset",
+        "split_indices": "sciml.data.dataset",
+        "to_tensor_dataset": "sciml.data.dataset",
+        "write": "sciml.data.hdf5",
+    },
+)
