@@ -15,6 +15,7 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "Dirichlet": "sciml.core.conditions",
         "Grid": "sciml.core.grid",
         "Initial": "sciml.core.conditions",
+        "KroneckerGPSolver": "sciml.gp.solver",
         "Mu": "sciml.core.parameters",
         "Neumann": "sciml.core.conditions",
         "NotFittedError": "sciml.core.solver",

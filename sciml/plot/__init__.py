@@ -1,5 +1,6 @@
 """Plots of solution fields, comparisons, time series, spectra and training curves (Figures)."""
 
+from sciml.plot import gp as gp
 from sciml.plot import rom as rom
 from sciml.plot.animate import animate as animate
 from sciml.plot.curves import history as history

@@ -1,0 +1,95 @@
+r"""Poisson problems with high-frequency and multi-scale manufactured solutions (GP-HM table).
+
+Equation
+--------
+
+.. math::
+
+    \Delta u = f \quad \text{in } \Omega, \qquad u = u^\ast \text{ on } \partial\Omega,
+
+with :math:`f = \Delta u^\ast` in closed form. The residual is ``Laplacian(u) - f``. The cases
+are those of the Allen–Cahn stationary family (:mod:`sciml.problems.allen_cahn` owns the
+table of exact solutions):
+
+=================  ================================================  ===============
+case               exact solution                                    domain
+=================  ================================================  ===============
+``"sin100"``       sin(100x)                                         [0, 2 pi]
+``"xsin200"``      x sin(200x)                                       [0, 2 pi]
+``"sin6cos100"``   sin(6x) cos(100x)                                 [0, 2 pi]
+``"multiscale"``   sin(x) + 0.1 sin(20x) + 0.05 cos(100x)            [0, 1]
+``"sin500"``       sin(500x) - 2 (x - 0.5)^2                         [0, 1]
+``"sin100"`` (2-D) sin(100x) sin(100y)                               [0, 2 pi]^2
+``"sin6cos20"``    sin(6x) cos(20x) + sin(6y) cos(20y)               [0, 2 pi]^2
+=================  ================================================  ===============
+
+:data:`CASES` lists every case as ``"1d/<name>"`` or ``"2d/<name>"``; :func:`poisson` builds
+one from that name.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sciml.core.conditions import Dirichlet
+from sciml.core.problem import PDEProblem
+from sciml.core.residual import Coordinates
+from sciml.problems.allen_cahn import (
+    CASES_1D,
+    CASES_2D,
+    Manufactured,
+    manufactured_1d,
+    manufactured_2d,
+)
+
+__all__ = ["CASES", "CASES_1D", "CASES_2D", "poisson", "poisson_1d", "poisson_2d"]
+
+#: Every Poisson case, as ``"1d/<case>"`` and ``"2d/<case>"``.
+CASES: tuple[str, ...] = tuple(f"1d/{c}" for c in CASES_1D) + tuple(f"2d/{c}" for c in CASES_2D)
+
+
+def _poisson(m: Manufactured, dim: str) -> PDEProblem:
+    axes = m.domain.names
+
+    def residual(u: Any, x: Coordinates) -> Any:
+        return sum(u.d(a + a) for a in axes) - m.laplacian(x)
+
+    return PDEProblem(
+        m.domain,
+        residual,
+        conditions=[Dirichlet(m.u)],
+        exact=m.u,
+        name=f"poisson_{dim}_{m.name}",
+        params={"case": m.name, "solution": m.formula},
+    )
+
+
+def poisson_1d(case: str) -> PDEProblem:
+    """1-D Poisson ``u_xx = f`` with Dirichlet data from the exact solution.
+
+    Parameters
+    ----------
+    case : str
+        One of :data:`CASES_1D`: ``"sin100"``, ``"xsin200"``, ``"sin6cos100"``,
+        ``"multiscale"``, ``"sin500"``.
+    """
+    return _poisson(manufactured_1d(case), "1d")
+
+
+def poisson_2d(case: str) -> PDEProblem:
+    """2-D Poisson ``u_xx + u_yy = f`` on ``[0, 2 pi]^2`` with Dirichlet data.
+
+    Parameters
+    ----------
+    case : str
+        One of :data:`CASES_2D`: ``"sin100"``, ``"sin6cos20"``.
+    """
+    return _poisson(manufactured_2d(case), "2d")
+
+
+def poisson(name: str) -> PDEProblem:
+    """A case from :data:`CASES` by its full name, e.g. ``"1d/sin100"`` or ``"2d/sin6cos20"``."""
+    if name not in CASES:
+        raise ValueError(f"name: got {name!r}; allowed Poisson cases are {list(CASES)}")
+    dim, case = name.split("/")
+    return poisson_1d(case) if dim == "1d" else poisson_2d(case)
