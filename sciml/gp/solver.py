@@ -181,9 +181,12 @@ class KroneckerGPSolver(Solver):
     jitter : float
         Relative nugget added to each axis Gram matrix.
     rank_tol : float
-        Per-axis eigenpairs of the Gram matrix below ``rank_tol * max`` are dropped from the
-        unknowns of n-D grids (a spectral cut-off that keeps conjugate gradients well
-        conditioned); ``0`` keeps all. 1-D grids keep all (dense QR solve).
+        Spectral cut-off on n-D grids: per-axis eigenpairs of the Gram matrix below
+        ``rank_tol * max`` are dropped, and so are the Kronecker directions whose eigenvalue
+        (the product of per-axis ones) is below ``rank_tol**2 * max`` (on 3-D grids the
+        per-axis cut alone keeps products down to ``rank_tol**3``; the fit then loads those
+        nearly grid-invisible directions and the prediction between grid points is wrong).
+        ``0`` keeps all. 1-D grids keep all (dense QR solve).
     jeffreys : bool
         Add the Jeffreys prior ``sum_q log w_q`` on mixture weights.
     newton_steps : int
@@ -847,6 +850,9 @@ def _preconditioner(
     for k in range(1, d):
         data = _outer_add(data, diags[k], lam[:k], lam[k])
     prior_only = data < 1.0
+    if disc.mask is not None:
+        # Directions removed by the joint spectral cut-off stay exactly zero.
+        prior_only = prior_only | ~disc.mask
 
     def apply(r: torch.Tensor) -> torch.Tensor:
         z = ksum.solve(torch.where(prior_only, 0.0, r) / scale) / scale
