@@ -23,6 +23,8 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "ParameterSpace": "sciml.core.parameters",
         "ParametricProblem": "sciml.core.problem",
         "PDEProblem": "sciml.core.problem",
+        "PIGSolver": "sciml.pig.solver",
+        "PINNSolver": "sciml.pig.pinn",
         "Periodic": "sciml.core.conditions",
         "Report": "sciml.core.report",
         "Solver": "sciml.core.solver",

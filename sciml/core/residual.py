@@ -185,6 +185,10 @@ class AutogradField(FieldEvaluation):
             if sub in self._cache:
                 continue
             prev = self._cache[key[: k - 1]]
+            if not prev.requires_grad:
+                # prev does not depend on the points (e.g. the slope of a linear field)
+                self._cache[sub] = torch.zeros_like(prev)
+                continue
             (grad,) = torch.autograd.grad(
                 prev,
                 self._points,

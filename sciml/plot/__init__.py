@@ -8,5 +8,7 @@ from sciml.plot.fields import compare as compare
 from sciml.plot.fields import field as field
 from sciml.plot.frames import frames as frames
 from sciml.plot.frames import spacetime as spacetime
+from sciml.plot.gaussians import gaussians as gaussians
+from sciml.plot.gaussians import gaussians_before_after as gaussians_before_after
 from sciml.plot.spectra import energy_spectrum as energy_spectrum
 from sciml.plot.spectra import spectrum as spectrum

@@ -9,5 +9,6 @@ from sciml.reference.fem import unit_square_mesh as unit_square_mesh
 from sciml.reference.finite_difference import assemble_darcy as assemble_darcy
 from sciml.reference.finite_difference import solve_darcy as solve_darcy
 from sciml.reference.finite_difference import solve_darcy_batch as solve_darcy_batch
+from sciml.reference.finite_difference import solve_nonlinear_diffusion as solve_nonlinear_diffusion
 from sciml.reference.grf import gaussian_random_field as gaussian_random_field
 from sciml.reference.navier_stokes import solve_vorticity as solve_vorticity

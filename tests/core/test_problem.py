@@ -32,6 +32,15 @@ def test_autograd_field_satisfies_residual_with_exact_solution():
         u.d("xz")
 
 
+def test_autograd_field_derivatives_of_polynomials_vanish_past_their_degree():
+    pts = torch.rand(7, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    u = AutogradField.from_function(lambda x: 3 * x.x + 2 * x.y, pts, ("x", "y"))
+    torch.testing.assert_close(u.d("x"), torch.full((7,), 3.0, dtype=torch.float64))
+    assert torch.count_nonzero(u.d("xx")) == 0 and torch.count_nonzero(u.d("xyy")) == 0
+    c = AutogradField.from_function(lambda x: 0 * x.x + 5.0, pts, ("x", "y"))
+    assert torch.count_nonzero(c.d("yy")) == 0
+
+
 def test_coordinates_attribute_access_and_errors():
     x = Coordinates({"x": torch.zeros(3), "t": torch.ones(3)})
     assert x.t.sum() == 3

@@ -1,0 +1,243 @@
+r"""Gaussian feature embedding: the adaptive parametric mesh of physics-informed Gaussians.
+
+.. math::
+
+    \mathrm{FE}(x) = \sum_{i=1}^{N} f_i \exp\!\Bigl(-\tfrac12 (x - \mu_i)^\top \Sigma_i^{-1}
+    (x - \mu_i)\Bigr), \qquad f_i \in \mathbb{R}^k,
+
+with learnable centres :math:`\mu_i`, covariances :math:`\Sigma_i` and features :math:`f_i`
+(Kang et al., "PIG: Physics-Informed Gaussians as Adaptive Parametric Mesh Representations",
+ICLR 2025). A covariance is diagonal, :math:`\Sigma_i = \mathrm{diag}(\sigma_i)^2`, or full,
+:math:`\Sigma_i = L_i L_i^\top` with :math:`L_i` lower triangular; the diagonal of
+:math:`L_i` (and :math:`\sigma_i`) is stored as a logarithm, so every covariance stays
+symmetric positive definite under any optimiser step.
+
+Evaluation is exact by default. Large point batches are split into chunks (``chunk_size``);
+with ``cutoff = c`` the points are sorted into spatially coherent chunks and each chunk only
+sums the Gaussians whose centre lies within ``c`` marginal standard deviations of the chunk's
+bounding box. A dropped Gaussian contributes at most ``exp(-c^2 / 2) |f_i|`` at any point of
+the chunk (``c = 5`` gives ``3.7e-6``), so the truncation error is controlled by ``c``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+from torch import nn
+
+from sciml.core.validation import describe
+
+__all__ = ["COVARIANCES", "GaussianEmbedding"]
+
+#: Allowed covariance parameterisations.
+COVARIANCES = ("diagonal", "full")
+
+
+def _check_positive_int(name: str, value: Any, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{name}: expected an integer >= {minimum}, got {describe(value)}")
+    return int(value)
+
+
+class GaussianEmbedding(nn.Module):
+    """``N`` learnable Gaussians mapping points ``(n, dim)`` to features ``(n, features)``.
+
+    Parameters
+    ----------
+    n_gaussians : int
+        Number of Gaussians ``N``.
+    dim : int
+        Dimension of the input points.
+    features : int
+        Feature size ``k`` of each Gaussian.
+    covariance : {"diagonal", "full"}
+        Axis-aligned widths, or a full covariance through a Cholesky factor.
+    sigma_init : float
+        Initial standard deviation along every axis (in the units of the inputs).
+    lower, upper : float or sequence of float
+        Box in which the centres are drawn uniformly at initialisation.
+    feature_init : float
+        Standard deviation of the normal initialisation of the features.
+    cutoff : float or None
+        Truncation radius in standard deviations (see the module notes); ``None`` is exact.
+    chunk_size : int or None
+        Points per chunk; ``None`` evaluates all points at once (unless ``cutoff`` is set,
+        which chunks by 4096).
+    seed : int
+        Seed of the initialisation.
+    """
+
+    def __init__(
+        self,
+        n_gaussians: int,
+        dim: int,
+        features: int = 4,
+        covariance: str = "diagonal",
+        sigma_init: float = 0.1,
+        lower: float | list[float] = -1.0,
+        upper: float | list[float] = 1.0,
+        feature_init: float = 0.01,
+        cutoff: float | None = None,
+        chunk_size: int | None = None,
+        seed: int = 0,
+    ) -> None:
+        super().__init__()
+        n_gaussians = _check_positive_int("n_gaussians", n_gaussians)
+        dim = _check_positive_int("dim", dim)
+        features = _check_positive_int("features", features)
+        if covariance not in COVARIANCES:
+            raise ValueError(f"covariance: got {covariance!r}; allowed {COVARIANCES}")
+        for name, value in (("sigma_init", sigma_init), ("feature_init", feature_init)):
+            if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+                raise ValueError(f"{name}: expected a positive number, got {describe(value)}")
+        if cutoff is not None and (not isinstance(cutoff, (int, float)) or cutoff <= 0):
+            raise ValueError(f"cutoff: expected a positive number or None, got {describe(cutoff)}")
+        if chunk_size is not None:
+            chunk_size = _check_positive_int("chunk_size", chunk_size)
+        gen = torch.Generator().manual_seed(int(seed))
+        lo = torch.as_tensor(lower, dtype=torch.float64).expand(dim)
+        hi = torch.as_tensor(upper, dtype=torch.float64).expand(dim)
+        if not bool(torch.all(hi > lo)):
+            raise ValueError(
+                f"lower, upper: need lower < upper on every axis, got {lower}, {upper}"
+            )
+        self.n_gaussians = n_gaussians
+        self.dim = dim
+        self.features = features
+        self.covariance = covariance
+        self.cutoff = None if cutoff is None else float(cutoff)
+        self.chunk_size = chunk_size
+        self.config = {
+            "n_gaussians": n_gaussians,
+            "dim": dim,
+            "features": features,
+            "covariance": covariance,
+            "sigma_init": float(sigma_init),
+            "lower": lo.tolist(),
+            "upper": hi.tolist(),
+            "feature_init": float(feature_init),
+            "cutoff": self.cutoff,
+            "chunk_size": chunk_size,
+            "seed": int(seed),
+        }
+        mu = lo + (hi - lo) * torch.rand(n_gaussians, dim, generator=gen, dtype=torch.float64)
+        self.mu = nn.Parameter(mu.float())
+        self.log_sigma = nn.Parameter(torch.full((n_gaussians, dim), math.log(sigma_init)))
+        if covariance == "full":
+            n_off = dim * (dim - 1) // 2
+            self.offdiag = nn.Parameter(torch.zeros(n_gaussians, n_off))
+            rows, cols = torch.tril_indices(dim, dim, offset=-1)
+            self.register_buffer("_rows", rows, persistent=False)
+            self.register_buffer("_cols", cols, persistent=False)
+        feats = torch.randn(n_gaussians, features, generator=gen, dtype=torch.float64)
+        self.weight = nn.Parameter((feature_init * feats).float())
+
+    # -- geometry ------------------------------------------------------------------------------
+    def cholesky(self) -> torch.Tensor:
+        """Cholesky factors ``L`` with ``Sigma = L L^T``, shape ``(N, dim, dim)``."""
+        L = torch.diag_embed(self.log_sigma.exp())
+        if self.covariance == "full":
+            off = L.new_zeros(L.shape)
+            off[:, self._rows, self._cols] = self.offdiag
+            L = L + off
+        return L
+
+    def covariances(self) -> torch.Tensor:
+        """Covariance matrices ``Sigma_i``, shape ``(N, dim, dim)``."""
+        L = self.cholesky()
+        return L @ L.transpose(-1, -2)
+
+    def marginal_std(self) -> torch.Tensor:
+        """Standard deviation of each Gaussian along each axis, shape ``(N, dim)``."""
+        if self.covariance == "diagonal":
+            return self.log_sigma.exp()
+        return self.cholesky().pow(2).sum(-1).sqrt()
+
+    # -- evaluation ----------------------------------------------------------------------------
+    def precisions(self) -> torch.Tensor:
+        """Precision matrices ``Sigma_i^-1 = L_i^-T L_i^-1``, shape ``(N, dim, dim)``."""
+        L = self.cholesky()
+        eye = torch.eye(self.dim, dtype=L.dtype, device=L.device).expand_as(L)
+        inv = torch.linalg.solve_triangular(L, eye, upper=False)
+        return inv.transpose(-1, -2) @ inv
+
+    def _quadratic(self, x: torch.Tensor, index: torch.Tensor | None) -> torch.Tensor:
+        """``q_pi = (x_p - mu_i)^T Sigma_i^-1 (x_p - mu_i)``, shape ``(n, N')``.
+
+        Expanded as ``x^T P x - 2 x^T P mu + mu^T P mu`` so that every ``(n, N)`` operation
+        is a matrix product: autograd's first and second derivatives with respect to ``x``
+        then stay matrix products too, several times faster than broadcasting ``x - mu``
+        over ``(n, N, dim)``. The cancellation error is about ``eps |x|^2 / sigma^2``,
+        harmless in float64 (and in float32 for widths above about 1e-2 of the domain).
+        """
+        mu = self.mu if index is None else self.mu[index]
+        if self.covariance == "diagonal":
+            prec = torch.exp(-2 * self.log_sigma)
+            prec = prec if index is None else prec[index]
+            quad = (x * x) @ prec.T
+            cross = x @ (mu * prec).T
+            const = (mu * mu * prec).sum(-1)
+        else:
+            P = self.precisions() if index is None else self.precisions()[index]
+            outer = (x[:, :, None] * x[:, None, :]).reshape(x.shape[0], -1)
+            quad = outer @ P.reshape(P.shape[0], -1).T
+            pmu = (P @ mu[:, :, None]).squeeze(-1)
+            cross = x @ pmu.T
+            const = (mu * pmu).sum(-1)
+        return (quad - 2 * cross + const).clamp_min(0.0)
+
+    def _dense(self, x: torch.Tensor, index: torch.Tensor | None = None) -> torch.Tensor:
+        gauss = torch.exp(-0.5 * self._quadratic(x, index))
+        weight = self.weight if index is None else self.weight[index]
+        return gauss @ weight
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Features at ``x`` of shape ``(n, dim)``; returns ``(n, features)``."""
+        if x.ndim != 2 or x.shape[1] != self.dim:
+            raise ValueError(f"x: expected shape (n, {self.dim}), got {tuple(x.shape)}")
+        if self.cutoff is None:
+            if self.chunk_size is None or x.shape[0] <= self.chunk_size:
+                return self._dense(x)
+            return torch.cat([self._dense(c) for c in x.split(self.chunk_size)])
+        return self._truncated(x, self.chunk_size or 4096)
+
+    def _truncated(self, x: torch.Tensor, chunk: int) -> torch.Tensor:
+        order = self._spatial_order(x.detach(), chunk)
+        xs = x[order]
+        reach = self.cutoff * self.marginal_std().detach()
+        mu = self.mu.detach()
+        parts = []
+        for c in xs.split(chunk):
+            lo = c.detach().min(0).values
+            hi = c.detach().max(0).values
+            near = torch.all((mu > lo - reach) & (mu < hi + reach), dim=1)
+            index = near.nonzero().squeeze(1)
+            if index.numel() == 0:
+                parts.append(c.new_zeros(c.shape[0], self.features) + 0 * c.sum())
+            else:
+                parts.append(self._dense(c, index))
+        out = torch.cat(parts)
+        inverse = torch.empty_like(order)
+        inverse[order] = torch.arange(order.numel(), device=order.device)
+        return out[inverse]
+
+    @staticmethod
+    def _spatial_order(x: torch.Tensor, chunk: int) -> torch.Tensor:
+        """A permutation that groups nearby points: sort by cell of a coarse grid."""
+        n, dim = x.shape
+        per_axis = max(1, math.ceil((n / chunk) ** (1.0 / dim)))
+        lo = x.min(0).values
+        span = (x.max(0).values - lo).clamp_min(1e-12)
+        cells = ((x - lo) / span * per_axis).long().clamp_(0, per_axis - 1)
+        key = torch.zeros(n, dtype=torch.long, device=x.device)
+        for a in range(dim):
+            key = key * per_axis + cells[:, a]
+        return torch.argsort(key, stable=True)
+
+    def extra_repr(self) -> str:
+        return (
+            f"n_gaussians={self.n_gaussians}, dim={self.dim}, features={self.features}, "
+            f"covariance={self.covariance!r}, cutoff={self.cutoff}"
+        )
