@@ -105,7 +105,7 @@ TRAINING: dict[str, dict[str, dict[str, Any]]] = {
         ),
     },
     # Short Adam phase, then L-BFGS on a fixed sample until the budget is spent: on a CPU
-    # L-BFGS cuts the error ~10x faster per second than Adam (see results_pig.md).
+    # L-BFGS cuts the error ~10x faster per second than Adam (see RESULTS.md).
     "cpu": {
         "helmholtz": dict(
             adam_steps=300,
