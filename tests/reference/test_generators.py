@@ -10,7 +10,6 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
-import torch
 
 from sciml.core.registry import GENERATORS
 from sciml.data import generate
@@ -21,15 +20,6 @@ from sciml.reference.navier_stokes import fno_forcing, solve_vorticity
 
 # ``sciml.data.generate`` is also the name of the function re-exported by ``sciml.data``
 gen_module = importlib.import_module("sciml.data.generate")
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small FFTs run fastest on one thread; several threads thrash on a loaded machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 SMALL = {

@@ -4,18 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 from sciml.reference.advection import solve_advection
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small FFTs run fastest on one thread; several threads thrash on a loaded machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def test_band_limited_data_is_shifted_exactly_by_any_distance():

@@ -4,18 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 from sciml.reference.burgers import cole_hopf_solution, solve_burgers
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small FFTs run fastest on one thread; several threads thrash on a loaded machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 NU, AMPLITUDES, OFFSET = 0.05, [0.5, 0.3, 0.1], 1.0
 

@@ -4,18 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 from sciml.reference.diffusion_reaction import logistic_solution, solve_diffusion_reaction
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small FFTs run fastest on one thread; several threads thrash on a loaded machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def test_constant_states_follow_the_logistic_law():

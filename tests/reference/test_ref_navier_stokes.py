@@ -7,7 +7,6 @@ import math
 
 import numpy as np
 import pytest
-import torch
 
 from sciml.reference.grf import nested_periodic_grf, sample_generator
 from sciml.reference.navier_stokes import (
@@ -16,15 +15,6 @@ from sciml.reference.navier_stokes import (
     solve_vorticity,
     velocity_from_vorticity,
 )
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small FFTs run fastest on one thread; several threads thrash on a loaded machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def fno_initial(n, indices, keep_mean=False):

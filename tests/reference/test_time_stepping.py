@@ -20,15 +20,6 @@ from sciml.reference.time_stepping import (
 )
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small FFTs run fastest on one thread; several threads thrash on a loaded machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def closed_forms(z):
     e = np.exp(z)
     return (e - 1) / z, (e - 1 - z) / z**2, (e - 1 - z - z**2 / 2) / z**3
