@@ -2,6 +2,7 @@
 
 from sciml.core.parameters import Mu as Mu
 from sciml.core.parameters import ParameterSpace as ParameterSpace
+from sciml.rom.coercivity import CoercivityWarning as CoercivityWarning
 from sciml.rom.coercivity import MinThetaBound as MinThetaBound
 from sciml.rom.coercivity import SuccessiveConstraintBound as SuccessiveConstraintBound
 from sciml.rom.coercivity import coercivity_constant as coercivity_constant

@@ -9,10 +9,17 @@
   cut by the constraints ``theta(mu_k) . y >= alpha(mu_k)`` at a few parameters gives a linear
   program whose value is a rigorous lower bound. Constraint parameters are added greedily
   where the gap to the upper bound ``min_k theta(mu) . y(v_k)`` is largest.
+
+  Away from the constraint parameters the linear program can return a value ``<= 0`` (no
+  bound: the error bound would be infinite). The SCM then falls back to the exact
+  coercivity constant of ``A(mu)`` at those parameters (a full-order eigenvalue solve) and
+  says so with a :class:`CoercivityWarning`. The minimum of the stored constraint values
+  ``alpha(mu_k)`` is *not* used: it is not a lower bound of ``alpha(mu)`` in general.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -23,10 +30,20 @@ from scipy.optimize import linprog
 
 from sciml.core.progress import progress_bar
 
-__all__ = ["MinThetaBound", "SuccessiveConstraintBound", "coercivity_constant"]
+__all__ = [
+    "CoercivityWarning",
+    "MinThetaBound",
+    "SuccessiveConstraintBound",
+    "coercivity_constant",
+]
 
 #: Below this size the generalised eigenproblems are solved densely.
 DENSE_LIMIT = 600
+
+
+class CoercivityWarning(UserWarning):
+    """A coercivity lower bound was not positive: an exact (full-order) fallback was used, or
+    the error bound is infinite."""
 
 
 class MinThetaBound:
@@ -94,13 +111,29 @@ class SuccessiveConstraintBound:
         At most this many constraint parameters (exact eigenvalue solves).
     progress : bool
         Show a progress bar.
+    fallback : bool
+        Where the linear program gives no positive bound, compute the exact coercivity
+        constant of ``A(mu)`` (an eigenvalue solve of full-order size; sound, but its cost
+        depends on ``n``). Needs the operators (kept by :meth:`fit`, or passed to
+        :meth:`from_state`). Without it such parameters keep their bound ``<= 0``.
     """
 
-    def __init__(self, tol: float = 0.5, max_constraints: int = 80, progress: bool = True) -> None:
+    def __init__(
+        self,
+        tol: float = 0.5,
+        max_constraints: int = 80,
+        progress: bool = True,
+        fallback: bool = True,
+    ) -> None:
         self.tol = tol
         self.max_constraints = max_constraints
         self.progress = progress
+        self.fallback = fallback
         self.theta: Callable[[np.ndarray], np.ndarray] | None = None
+        self._operators: list[sp.csr_matrix] | None = None
+        self._product: sp.csr_matrix | None = None
+        self._train_theta: np.ndarray | None = None
+        self._train_lower: np.ndarray | None = None
 
     def fit(
         self,
@@ -113,6 +146,7 @@ class SuccessiveConstraintBound:
         self.theta = theta
         ops = [sp.csr_matrix(a) for a in operators]
         x = sp.csr_matrix(product)
+        self._operators, self._product = ops, x
         box = np.array([_extreme_eigs(a, x) for a in ops])
         self.lower_box_, self.upper_box_ = box[:, 0], box[:, 1]
         train_theta = np.asarray(theta(np.atleast_2d(training_set)), dtype=float)
@@ -179,30 +213,92 @@ class SuccessiveConstraintBound:
         if self.theta is None:
             raise ValueError("SuccessiveConstraintBound: call fit(...) before evaluating it")
         thetas = np.asarray(self.theta(np.atleast_2d(mus)), dtype=float)
-        cached = getattr(self, "_train_theta", None)
+        cached = self._train_theta
         if cached is not None and cached.shape == thetas.shape and np.array_equal(cached, thetas):
             # Valid lower bounds from the construction (stale values only underestimate).
-            return self._train_lower.copy()
-        return self.lower_bound_theta(thetas)
+            lower = self._train_lower.copy()
+        else:
+            lower = self.lower_bound_theta(thetas)
+        bad = np.flatnonzero(~(lower > 0))
+        if bad.size == 0:
+            return lower
+        if self.fallback and self._operators is not None:
+            warnings.warn(
+                f"SuccessiveConstraintBound: the linear program gives no positive coercivity "
+                f"bound at {bad.size} of {lower.size} parameters (far from the "
+                f"{self.constraint_alpha_.size} constraint parameters); using exact "
+                "full-order eigenvalue solves there. Fit with more constraints or a training "
+                "set covering these parameters to keep the online cost independent of n.",
+                CoercivityWarning,
+                stacklevel=2,
+            )
+            for i in bad:
+                lower[i] = self.exact(thetas[i])
+        else:
+            warnings.warn(
+                f"SuccessiveConstraintBound: no positive coercivity bound at {bad.size} of "
+                f"{lower.size} parameters and no exact fallback (fallback={self.fallback}, "
+                f"operators known: {self._operators is not None}); their error bounds are "
+                "infinite.",
+                CoercivityWarning,
+                stacklevel=2,
+            )
+        return lower
+
+    def exact(self, theta: np.ndarray) -> float:
+        """The coercivity constant of ``sum_q theta_q A_q`` (full-order eigenvalue solve)."""
+        if self._operators is None or self._product is None:
+            raise ValueError(
+                "SuccessiveConstraintBound: the operators are unknown (fit(...) keeps them; "
+                "pass operators= and product= to from_state)"
+            )
+        th = np.asarray(theta, dtype=float).reshape(-1)
+        a = self._operators[0] * th[0]
+        for c, op in zip(th[1:], self._operators[1:]):
+            a = a + c * op
+        return coercivity_constant(a, self._product)[0]
 
     def state(self) -> dict[str, np.ndarray]:
-        """Arrays that define the bound (for checkpoints)."""
-        return {
+        """Arrays that define the bound (for checkpoints); the operators are not included."""
+        out = {
             "lower_box": self.lower_box_, "upper_box": self.upper_box_,
             "constraint_theta": self.constraint_theta_,
             "constraint_alpha": self.constraint_alpha_, "upper_y": self.upper_y_,
         }
+        if self._train_theta is not None:
+            # The construction's lower bounds on the training set: a restored bound returns
+            # the same numbers there as the fitted one (the LP would give tighter ones).
+            out["train_theta"] = self._train_theta
+            out["train_lower"] = self._train_lower
+        return out
 
     @classmethod
     def from_state(
-        cls, state: dict[str, np.ndarray], theta: Callable[[np.ndarray], np.ndarray]
+        cls,
+        state: dict[str, np.ndarray],
+        theta: Callable[[np.ndarray], np.ndarray],
+        operators: Sequence[sp.spmatrix] | None = None,
+        product: sp.spmatrix | None = None,
+        fallback: bool = True,
     ) -> SuccessiveConstraintBound:
-        """Rebuild from :meth:`state` output and the parameter functions."""
-        obj = cls(progress=False)
+        """Rebuild from :meth:`state` output and the parameter functions.
+
+        ``operators`` ``A_q`` and ``product`` ``X`` (both or neither) enable the exact
+        fallback where the linear program gives no positive bound.
+        """
+        if (operators is None) != (product is None):
+            raise ValueError("operators, product: pass both (for the exact fallback) or neither")
+        obj = cls(progress=False, fallback=fallback)
         obj.theta = theta
         obj.lower_box_ = np.asarray(state["lower_box"])
         obj.upper_box_ = np.asarray(state["upper_box"])
         obj.constraint_theta_ = np.asarray(state["constraint_theta"])
         obj.constraint_alpha_ = np.asarray(state["constraint_alpha"])
         obj.upper_y_ = np.asarray(state["upper_y"])
+        if "train_theta" in state:
+            obj._train_theta = np.asarray(state["train_theta"])
+            obj._train_lower = np.asarray(state["train_lower"])
+        if operators is not None:
+            obj._operators = [sp.csr_matrix(a) for a in operators]
+            obj._product = sp.csr_matrix(product)
         return obj

@@ -356,9 +356,62 @@ class MatrixEIM:
         return sp.csr_matrix((values, (self.rows_, self.cols_)), shape=self.shape_)
 
     def state(self) -> dict[str, np.ndarray]:
-        """The arrays the online stage needs (for checkpoints)."""
+        """Everything a fitted interpolant holds, as arrays (for checkpoints).
+
+        :meth:`from_state` rebuilds an equivalent object; only the black-box functions
+        ``assemble``/``entries`` (code, not data) must be passed again.
+        """
         return {
             "basis": self.basis_, "points": self.points_, "rows": self.rows_, "cols": self.cols_,
-            "selected_mus": self.selected_mus_, "errors": self.errors_,
-            "to_snapshots": self._to_snapshots,
+            "selected": self._interp.selected, "selected_mus": self.selected_mus_,
+            "errors": self.errors_, "to_snapshots": self._to_snapshots,
+            "shape": np.asarray(self.shape_, dtype=np.int64),
+            "max_terms": np.asarray(self.max_terms, dtype=np.int64),
+            "tol": np.asarray(self.tol, dtype=float),
         }
+
+    @classmethod
+    def from_state(
+        cls,
+        state: dict[str, np.ndarray],
+        assemble: Callable[[np.ndarray], sp.spmatrix | np.ndarray],
+        entries: EntriesFn | None = None,
+        progress: bool = False,
+    ) -> MatrixEIM:
+        """Rebuild a fitted :class:`MatrixEIM` from :meth:`state` output.
+
+        Parameters
+        ----------
+        state : dict of ndarray
+            As returned by :meth:`state` (tensors are accepted and converted).
+        assemble, entries : callable
+            The black box of :meth:`fit` (used online when ``entries`` is None).
+        progress : bool
+            Progress bars of the rebuilt object.
+        """
+        s = {k: np.asarray(v) for k, v in state.items()}
+        missing = sorted(set(cls._STATE_KEYS) - set(s))
+        if missing:
+            raise ValueError(f"state: missing entries {missing}; expected MatrixEIM.state()")
+        obj = cls(int(s["max_terms"]), float(s["tol"]), progress)
+        obj.shape_ = tuple(int(d) for d in s["shape"])
+        obj.is_vector_ = len(obj.shape_) == 1
+        obj.rows_ = s["rows"].astype(np.int64)
+        obj.cols_ = s["cols"].astype(np.int64)
+        obj.basis_ = s["basis"].astype(float)
+        obj.points_ = s["points"].astype(np.int64)
+        obj.magic_rows_, obj.magic_cols_ = obj.rows_[obj.points_], obj.cols_[obj.points_]
+        obj.errors_ = s["errors"].astype(float)
+        obj.selected_mus_ = s["selected_mus"].astype(float)
+        obj._interp = EmpiricalInterpolant(
+            obj.basis_, obj.points_, s["selected"].astype(np.int64), obj.errors_
+        )
+        obj._to_snapshots = s["to_snapshots"].astype(float)
+        obj._assemble = assemble
+        obj._entries = entries
+        return obj
+
+    _STATE_KEYS = (
+        "basis", "points", "rows", "cols", "selected", "selected_mus", "errors",
+        "to_snapshots", "shape", "max_terms", "tol",
+    )

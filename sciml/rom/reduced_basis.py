@@ -626,12 +626,17 @@ class NonintrusiveReducedBasisSolver(ReducedBasisSolver):
         }
 
     def _tensors(self) -> dict[str, torch.Tensor]:
+        if getattr(self, "eim_", None) is None:
+            raise ValueError(
+                f"{type(self).__name__}: this solver was loaded from a checkpoint that predates "
+                "the stored EIM state, so it cannot be saved again; refit it"
+            )
         out = super()._tensors()
+        # The whole interpolants and SCM, not only their online maps: a loaded solver then
+        # holds the same eim_/scm_ as a fitted one and saves again identically.
         for key, e in self.eim_.items():
-            fn = e.coefficient_function()
-            out[f"eim_{key}_matrix"] = torch.as_tensor(fn.matrix)
-            out[f"eim_{key}_rows"] = torch.as_tensor(fn.rows)
-            out[f"eim_{key}_cols"] = torch.as_tensor(fn.cols)
+            for name, value in e.state().items():
+                out[f"eim_{key}_{name}"] = torch.as_tensor(value)
         for key, value in self.scm_.state().items():
             out[f"scm_{key}"] = torch.as_tensor(value)
         return out
@@ -640,15 +645,36 @@ class NonintrusiveReducedBasisSolver(ReducedBasisSolver):
         self, problem: ParametricProblem, extra: dict[str, Any], state: dict[str, torch.Tensor]
     ) -> tuple[ParamFn, ParamFn, ParamFn]:
         model = problem.model
-        fns = {}
-        for key, entries, assemble in (
-            ("operator", model.operator_entries, model._operator),
-            ("rhs", model.rhs_entries, model._rhs),
-        ):
-            fns[key] = InterpolationCoefficients(
-                state[f"eim_{key}_matrix"].numpy(), state[f"eim_{key}_rows"].numpy(),
-                state[f"eim_{key}_cols"].numpy(), entries=entries, assemble=assemble,
+        if not isinstance(model, LinearModel):
+            raise ValueError(
+                f"problem: {type(self).__name__} needs problem.model to be a LinearModel, got "
+                f"{describe(model)}"
             )
         scm_state = {k[4:]: v.numpy() for k, v in state.items() if k.startswith("scm_")}
-        scm = SuccessiveConstraintBound.from_state(scm_state, fns["operator"])
-        return fns["operator"], fns["rhs"], scm
+        sources = {
+            "operator": (model._operator, model.operator_entries),
+            "rhs": (model._rhs, model.rhs_entries),
+        }
+        if "eim_operator_basis" not in state:
+            # Checkpoint of an earlier version: only the online maps were stored.
+            fns = {
+                key: InterpolationCoefficients(
+                    state[f"eim_{key}_matrix"].numpy(), state[f"eim_{key}_rows"].numpy(),
+                    state[f"eim_{key}_cols"].numpy(), entries=entries, assemble=assemble,
+                )
+                for key, (assemble, entries) in sources.items()
+            }
+            self.eim_ = None
+            self.scm_ = SuccessiveConstraintBound.from_state(scm_state, fns["operator"])
+            return fns["operator"], fns["rhs"], self.scm_
+        self.eim_ = {}
+        for key, (assemble, entries) in sources.items():
+            prefix = f"eim_{key}_"
+            sub = {k[len(prefix):]: v.numpy() for k, v in state.items() if k.startswith(prefix)}
+            self.eim_[key] = MatrixEIM.from_state(sub, assemble, entries, progress=self.progress)
+        theta = self.eim_["operator"].coefficient_function()
+        rhs_theta = self.eim_["rhs"].coefficient_function()
+        self.scm_ = SuccessiveConstraintBound.from_state(
+            scm_state, theta, operators=self.eim_["operator"].terms(), product=model.product
+        )
+        return theta, rhs_theta, self.scm_
