@@ -152,7 +152,26 @@ def _param(value: float, name: str) -> nn.Parameter:
     return nn.Parameter(torch.tensor(math.log(value), dtype=torch.float64))
 
 
-class SquaredExponential(StationaryKernel):
+class _LengthscaleVariance(StationaryKernel):
+    """Shared parameters of the one-lengthscale kernels: ``log_lengthscale``, ``log_variance``."""
+
+    kind: ClassVar[str] = ""
+
+    def __init__(self, lengthscale: float = 1.0, variance: float = 1.0) -> None:
+        super().__init__()
+        self.log_lengthscale = _param(lengthscale, "lengthscale")
+        self.log_variance = _param(variance, "variance")
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "lengthscale": float(self.log_lengthscale.exp()),
+            "variance": float(self.log_variance.exp()),
+        }
+
+
+class SquaredExponential(_LengthscaleVariance):
     """``s exp(-d^2 / (2 l^2))``; parameters ``log_lengthscale``, ``log_variance``.
 
     Parameters
@@ -163,27 +182,15 @@ class SquaredExponential(StationaryKernel):
         ``s > 0``.
     """
 
+    kind = "squared_exponential"
     max_order = 4
-
-    def __init__(self, lengthscale: float = 1.0, variance: float = 1.0) -> None:
-        super().__init__()
-        self.log_lengthscale = _param(lengthscale, "lengthscale")
-        self.log_variance = _param(variance, "variance")
-
-    @property
-    def config(self) -> dict[str, Any]:
-        return {
-            "kind": "squared_exponential",
-            "lengthscale": float(self.log_lengthscale.exp()),
-            "variance": float(self.log_variance.exp()),
-        }
 
     def profile(self, d: torch.Tensor, order: int = 0) -> torch.Tensor:
         rho = 1.0 / (math.sqrt(2.0) * self.log_lengthscale.exp())
         return self.log_variance.exp() * _gaussian_derivative(d, rho, order)
 
 
-class Matern52(StationaryKernel):
+class Matern52(_LengthscaleVariance):
     """Matérn-5/2: ``s (1 + a + a^2/3) exp(-a)``, ``a = sqrt(5) |d| / l``.
 
     Twice differentiable, so derivatives up to total order 2 (enough for second-order PDEs).
@@ -196,20 +203,8 @@ class Matern52(StationaryKernel):
         ``s > 0``.
     """
 
+    kind = "matern52"
     max_order = 2
-
-    def __init__(self, lengthscale: float = 1.0, variance: float = 1.0) -> None:
-        super().__init__()
-        self.log_lengthscale = _param(lengthscale, "lengthscale")
-        self.log_variance = _param(variance, "variance")
-
-    @property
-    def config(self) -> dict[str, Any]:
-        return {
-            "kind": "matern52",
-            "lengthscale": float(self.log_lengthscale.exp()),
-            "variance": float(self.log_variance.exp()),
-        }
 
     def profile(self, d: torch.Tensor, order: int = 0) -> torch.Tensor:
         rho = 1.0 / self.log_lengthscale.exp()

@@ -18,7 +18,10 @@ maximises the log joint
 
 with residual :math:`r = \texttt{residual}(u, x)` at the grid points off the constrained faces,
 boundary and initial data :math:`g` on them, noise precisions :math:`\beta_r, \beta_b`
-(fixed or learned in closed form) and a Jeffreys prior on the mixture weights.
+and a Jeffreys prior on the mixture weights. The precisions are fixed, or learned: adding
+their normalisers :math:`-\tfrac{n_r}{2}\log\beta_r - \tfrac{n_b}{2}\log\beta_b` to the
+objective, each solve for :math:`U` is followed by the exact minimiser in them,
+:math:`\beta = n / \|r\|^2`, clipped to bounds.
 
 Algorithm (``method="alternating"``)
 ------------------------------------
@@ -175,9 +178,16 @@ class KroneckerGPSolver(Solver):
         Initial noise precisions, relative to the mean square of the residual at ``u = 0``
         and of the boundary data (so they do not depend on the units of the equation).
     learn_precision : bool
-        Update both precisions in closed form (``beta = n / ||r||^2``) after each solve.
-    max_precision : float
-        Upper bound of learned precisions.
+        After each solve of the alternating method, set both precisions to the maximiser of
+        the log joint in them (the ``n/2 log beta`` normalisers included), ``beta = n / ||r||^2``
+        over the ``n`` residual (or boundary) points, clipped to
+        ``[min_precision, max_precision]``. The next solve uses them. ``method="adam"`` keeps
+        the precisions fixed.
+    min_precision, max_precision : float
+        Bounds of learned precisions, relative like the initial ones. The upper bound stops
+        the update from diverging when a residual vanishes up to round-off; the lower bound
+        stops the collapse in which a weak residual term lets the prior flatten ``U``, which
+        makes the residual larger and the next precision smaller still.
     jitter : float
         Relative nugget added to each axis Gram matrix.
     rank_tol : float
@@ -215,7 +225,11 @@ class KroneckerGPSolver(Solver):
         One record per solve (or per logged Adam step): ``loss``, ``residual_rms``,
         ``boundary_rms``, ``cg_iterations``, ``time`` (and ``error`` with ``track_error``).
     precisions_ : dict
-        Final ``{"residual": beta_r, "boundary": beta_b}`` (absolute).
+        Final ``{"residual": beta_r, "boundary": beta_b}`` (absolute; learned with
+        ``learn_precision``, else the initial ones).
+    initial_spectrum_ : dict
+        The mixture spectrum ``{axis: (frequencies, weights)}`` before fitting (empty for
+        non-mixture kernels), for comparison with :meth:`spectrum`.
     timings_ : dict
         ``{"fit": seconds}``.
     """
@@ -237,6 +251,7 @@ class KroneckerGPSolver(Solver):
         residual_precision: float = 1e18,
         boundary_precision: float = 1e24,
         learn_precision: bool = False,
+        min_precision: float = 1.0,
         max_precision: float = 1e26,
         jitter: float = 1e-10,
         rank_tol: float = 1e-9,
@@ -256,7 +271,8 @@ class KroneckerGPSolver(Solver):
         check_choice("method", method, METHODS)
         for name, value in (
             ("hyper_lr", hyper_lr), ("residual_precision", residual_precision),
-            ("boundary_precision", boundary_precision), ("max_precision", max_precision),
+            ("boundary_precision", boundary_precision), ("min_precision", min_precision),
+            ("max_precision", max_precision),
             ("jitter", jitter), ("cg_tol", cg_tol), ("adam_lr", adam_lr),
         ):
             check_positive(name, value)
@@ -280,7 +296,13 @@ class KroneckerGPSolver(Solver):
         self.learn_frequencies = bool(learn_frequencies)
         self.residual_precision = float(residual_precision)
         self.boundary_precision = float(boundary_precision)
+        if min_precision > max_precision:
+            raise ValueError(
+                f"min_precision: expected at most max_precision={max_precision!r}, "
+                f"got {min_precision!r}"
+            )
         self.learn_precision = bool(learn_precision)
+        self.min_precision = float(min_precision)
         self.max_precision = float(max_precision)
         self.jitter = float(jitter)
         check_positive("rank_tol", rank_tol, allow_zero=True)
@@ -304,8 +326,8 @@ class KroneckerGPSolver(Solver):
         keys = (
             "n_points kernel n_components max_frequency lengthscale method outer_iterations "
             "hyper_steps hyper_lr learn_frequencies residual_precision boundary_precision "
-            "learn_precision max_precision jitter rank_tol jeffreys newton_steps cg_tol cg_maxiter "
-            "dense_limit adam_steps adam_lr track_error device seed progress"
+            "learn_precision min_precision max_precision jitter rank_tol jeffreys newton_steps "
+            "cg_tol cg_maxiter dense_limit adam_steps adam_lr track_error device seed progress"
         ).split()
         out = {}
         for k in keys:
@@ -372,6 +394,7 @@ class KroneckerGPSolver(Solver):
             exact = exact.reshape(cons.g.shape)
         ctx = _Context(problem, names, x, cons, exact)
         ctx.configure(self.residual_precision, self.boundary_precision)
+        self.initial_spectrum_ = _spectrum_of(state.kernel)
         self.history_: list[dict[str, Any]] = []
         if self.method == "alternating":
             disc, v = self._fit_alternating(state, ctx)
@@ -406,7 +429,7 @@ class KroneckerGPSolver(Solver):
             v, info = self._gauss_newton(disc, ctx, start_v)
             u = disc.values(v)
             if self.learn_precision:
-                ctx.learn_precisions(disc, v, self.max_precision)
+                ctx.learn_precisions(disc, v, self.min_precision, self.max_precision)
             self._record(ctx, disc, v, it, t0, info)
             bar.update(1)
             if it < self.outer_iterations - 1 and opt is not None and self.hyper_steps > 0:
@@ -660,13 +683,7 @@ class KroneckerGPSolver(Solver):
     def spectrum(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """Learned mixture spectrum per axis: ``{axis: (frequencies, weights)}``."""
         self._check_fitted("spectrum")
-        out = {}
-        for a in self.model_.kernel.names:
-            k = self.model_.kernel[a]
-            if hasattr(k, "frequencies"):
-                out[a] = (k.frequencies.detach().cpu().numpy().copy(),
-                          k.weights.detach().cpu().numpy().copy())
-        return out
+        return _spectrum_of(self.model_.kernel)
 
     # -- persistence ----------------------------------------------------------------------
     def save(self, path: str | os.PathLike[str]) -> None:
@@ -683,7 +700,9 @@ class KroneckerGPSolver(Solver):
         save_checkpoint(
             path, model=state, config=config, rng=False,
             extra={"history": self.history_, "timings": self.timings_,
-                   "precisions": self.precisions_},
+                   "precisions": self.precisions_,
+                   "initial_spectrum": {a: [np.asarray(f).tolist(), np.asarray(w).tolist()]
+                                        for a, (f, w) in self.initial_spectrum_.items()}},
         )
 
     @classmethod
@@ -708,6 +727,10 @@ class KroneckerGPSolver(Solver):
         solver.history_ = list(ckpt.extra.get("history", []))
         solver.timings_ = dict(ckpt.extra.get("timings", {}))
         solver.precisions_ = dict(ckpt.extra.get("precisions", {}))
+        solver.initial_spectrum_ = {
+            a: (np.asarray(f, dtype=np.float64), np.asarray(w, dtype=np.float64))
+            for a, (f, w) in ckpt.extra.get("initial_spectrum", {}).items()
+        }
         return solver
 
     def __repr__(self) -> str:
@@ -789,18 +812,47 @@ class _Context:
         self._rel_r = residual_precision
         self._rel_b = boundary_precision
 
-    def learn_precisions(self, disc: Discretization, v: torch.Tensor, cap: float) -> None:
-        """Closed-form maximiser ``beta = n / ||r||^2`` of the log joint, capped."""
+    def learn_precisions(
+        self, disc: Discretization, v: torch.Tensor, low: float, high: float
+    ) -> None:
+        """Set both precisions to their closed-form maximisers at ``v`` (bounds relative)."""
         r = self.residual_at(disc, v)
         u = disc.values(v)
         n_r = float(self.cons.interior.sum())
         ss_r = float((self.cons.interior * r * r).sum())
-        if n_r > 0 and ss_r > 0:
-            self.beta_r = min(n_r / ss_r, cap / self.scale_r**2)
+        self.beta_r = closed_form_precision(ss_r, n_r, self.beta_r, low / self.scale_r**2,
+                                            high / self.scale_r**2)
         n_b = float(self.cons.boundary.sum())
         ss_b = float((self.cons.boundary * (u - self.cons.g) ** 2).sum())
-        if n_b > 0 and ss_b > 0:
-            self.beta_b = min(n_b / ss_b, cap / self.scale_b**2)
+        self.beta_b = closed_form_precision(ss_b, n_b, self.beta_b, low / self.scale_b**2,
+                                            high / self.scale_b**2)
+
+
+def closed_form_precision(
+    sum_sq: float, n: float, current: float, low: float, high: float
+) -> float:
+    """Maximiser of ``n/2 log beta - beta/2 sum_sq`` over ``beta`` in ``[low, high]``.
+
+    The unconstrained maximiser is ``n / sum_sq``; the objective is concave in ``beta``, so the
+    bounded one is its clip. A zero ``sum_sq`` (a term fitted to round-off) gives ``high``;
+    no points, or a non-finite ``sum_sq`` (a failed solve), keep ``current``.
+    """
+    if n <= 0 or not math.isfinite(sum_sq):
+        return current
+    if sum_sq <= 0:
+        return high
+    return min(max(n / sum_sq, low), high)
+
+
+def _spectrum_of(kernel: ProductKernel) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """``{axis: (frequencies, weights)}`` of the mixture kernels among the axes."""
+    out = {}
+    for a in kernel.names:
+        k = kernel[a]
+        if hasattr(k, "frequencies"):
+            out[a] = (k.frequencies.detach().cpu().numpy().copy(),
+                      k.weights.detach().cpu().numpy().copy())
+    return out
 
 
 def _preconditioner(

@@ -38,11 +38,14 @@ def spectrum(
     source : KroneckerGPSolver or mapping of axis to ``(frequencies, weights)``
         A fitted solver (its :meth:`spectrum`) or the mapping itself.
     initial : mapping, optional
-        The spectrum before fitting, drawn in grey for comparison.
+        The spectrum before fitting, drawn in grey for comparison; default the solver's
+        ``initial_spectrum_`` when ``source`` is a solver that has one.
     path : path-like, optional
         Where to save the figure.
     """
     spec = source.spectrum() if hasattr(source, "spectrum") else source
+    if initial is None:
+        initial = getattr(source, "initial_spectrum_", None) or None
     if not isinstance(spec, Mapping) or not spec:
         raise ValueError(
             f"source: expected a fitted KroneckerGPSolver with a mixture kernel or a mapping "
@@ -51,15 +54,20 @@ def spectrum(
     fig = Figure(figsize=(4.2 * len(spec), 3.4))
     axes = fig.subplots(1, len(spec), squeeze=False)[0]
     for ax, (name, (freq, weights)) in zip(axes, spec.items()):
-        if initial is not None and name in initial:
-            f0, w0 = initial[name]
-            ax.vlines(f0, 0, w0, color="0.7", lw=1.0, label="initial")
         freq = np.asarray(freq, dtype=float)
         weights = np.asarray(weights, dtype=float)
-        ax.vlines(freq, 0, weights, color="C0", lw=1.5)
+        shown = weights
+        # Stems start at the bottom of the axis: 0 has no place on a log scale.
+        bottom = max(float(weights.min()), 1e-12) / 3
+        if initial is not None and name in initial:
+            f0, w0 = (np.asarray(a, dtype=float) for a in initial[name])
+            shown = np.concatenate([weights, w0])
+            bottom = max(float(shown.min()), 1e-12) / 3
+            ax.vlines(f0, bottom, w0, color="0.7", lw=1.0, label="initial")
+        ax.vlines(freq, bottom, weights, color="C0", lw=1.5)
         ax.plot(freq, weights, "o", color="C0", ms=3, label="learned")
         ax.set_yscale("log")
-        ax.set_ylim(max(weights.min(), 1e-12) / 3, weights.max() * 3)
+        ax.set_ylim(bottom, float(shown.max()) * 3)
         ax.set_xlabel(f"frequency along {name} (cycles per unit)")
         ax.set_ylabel("weight")
         ax.set_title(f"spectrum, axis {name}")
