@@ -194,7 +194,50 @@ def _runs(indices: np.ndarray) -> list[tuple[int, int]]:
     return [(int(indices[a]), int(indices[b - 1]) + 1) for a, b in itertools.pairwise(bounds)]
 
 
-class OperatorDataset(Dataset):
+class _SpatialDataset(Dataset):
+    """Shared spatial side of the datasets: subsampled grid, stride, dtype, sample indices.
+
+    Subclasses set ``self._indices`` and call :meth:`_init_space` from ``__init__``.
+    """
+
+    _indices: np.ndarray
+
+    def _init_space(
+        self,
+        source: H5Dataset,
+        stride: int | Sequence[int] | None,
+        resolution: int | Sequence[int] | None,
+        dtype: Any,
+    ) -> None:
+        steps = _space_steps(source.grid, stride, resolution)
+        self._grid = source.grid.subsample(steps)
+        self._space = tuple(slice(None, None, s) for s in steps)
+        self._stride = steps
+        self._dtype = _check_dtype(dtype)
+        self._path = source.path
+
+    @property
+    def grid(self) -> Grid:
+        """The (subsampled) grid of the returned fields."""
+        return self._grid
+
+    @property
+    def spatial_shape(self) -> tuple[int, ...]:
+        """Shape of the space axes of every item."""
+        return self._grid.shape
+
+    @property
+    def indices(self) -> np.ndarray:
+        """Sample indices in the file, in item order."""
+        return self._indices.copy()
+
+    @property
+    def stride(self) -> tuple[int, ...]:
+        """Subsampling step per space axis."""
+        return self._stride
+
+
+class OperatorDataset(_SpatialDataset):
     """Input/output field pairs from an HDF5 data file, read lazily per item.
 
     Item ``i`` is ``(input, output)``, tensors of shapes ``(in_channels, *space)`` and
@@ -265,24 +308,9 @@ class OperatorDataset(Dataset):
                     f"time_index: got {time_index} but field {name!r} has {t_len} time steps; "
                     f"allowed range is [{-t_len}, {t_len})"
                 )
-        steps = _space_steps(source.grid, stride, resolution)
-        self._grid = source.grid.subsample(steps)
-        self._space = tuple(slice(None, None, s) for s in steps)
-        self._stride = steps
-        self._dtype = _check_dtype(dtype)
-        self._path = source.path
+        self._init_space(source, stride, resolution, dtype)
 
     # -- description ----------------------------------------------------------------------
-    @property
-    def grid(self) -> Grid:
-        """The (subsampled) grid of the returned fields."""
-        return self._grid
-
-    @property
-    def spatial_shape(self) -> tuple[int, ...]:
-        """Shape of the space axes of every item."""
-        return self._grid.shape
-
     @property
     def in_channels(self) -> int:
         """Channels of an input: the sum of the channel counts of :attr:`inputs`."""
@@ -302,16 +330,6 @@ class OperatorDataset(Dataset):
     def outputs(self) -> tuple[str, ...]:
         """Output field names, in channel order."""
         return self._outputs
-
-    @property
-    def indices(self) -> np.ndarray:
-        """Sample indices in the file, in item order."""
-        return self._indices.copy()
-
-    @property
-    def stride(self) -> tuple[int, ...]:
-        """Subsampling step per space axis."""
-        return self._stride
 
     @property
     def dtype(self) -> torch.dtype:
@@ -401,7 +419,7 @@ class OperatorDataset(Dataset):
         return x, y
 
 
-class WindowDataset(Dataset):
+class WindowDataset(_SpatialDataset):
     """Time windows of trajectories: ``k_in`` steps in, the next ``m_out`` steps out.
 
     For autoregressive training. With frames spaced ``stride_t`` steps apart, a window
@@ -485,24 +503,9 @@ class WindowDataset(Dataset):
         self._k, self._m, self._dt, self._hop = int(k_in), int(m_out), int(stride_t), int(hop)
         self._per_sample = (n_time - 1 - span) // hop + 1
         self._indices = _check_indices(indices, source.n_samples)
-        steps = _space_steps(source.grid, stride, resolution)
-        self._grid = source.grid.subsample(steps)
-        self._space = tuple(slice(None, None, s) for s in steps)
-        self._stride = steps
-        self._dtype = _check_dtype(dtype)
-        self._path = source.path
+        self._init_space(source, stride, resolution, dtype)
 
     # -- description ----------------------------------------------------------------------
-    @property
-    def grid(self) -> Grid:
-        """The (subsampled) grid of the returned fields."""
-        return self._grid
-
-    @property
-    def spatial_shape(self) -> tuple[int, ...]:
-        """Shape of the space axes of every item."""
-        return self._grid.shape
-
     @property
     def channels(self) -> int:
         """Channels ``C`` of one frame: the sum over :attr:`fields`."""
@@ -532,16 +535,6 @@ class WindowDataset(Dataset):
     def windows_per_sample(self) -> int:
         """Number of windows ``W`` cut from each sample."""
         return self._per_sample
-
-    @property
-    def indices(self) -> np.ndarray:
-        """Sample indices in the file, in item order."""
-        return self._indices.copy()
-
-    @property
-    def stride(self) -> tuple[int, ...]:
-        """Spatial subsampling step per axis."""
-        return self._stride
 
     def window(self, i: int) -> tuple[int, int]:
         """``(sample, t0)``: the file sample and first time step of item ``i``."""

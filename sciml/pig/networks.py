@@ -103,6 +103,11 @@ class _Normalised(nn.Module):
         hi = torch.as_tensor(list(upper), dtype=torch.float64)
         self.register_buffer("lower", lo)
         self.register_buffer("upper", hi)
+        # Subclasses add their own options: the whole dict rebuilds the network.
+        self.config: dict[str, Any] = {
+            "lower": [float(v) for v in lower],
+            "upper": [float(v) for v in upper],
+        }
 
     def normalise(self, x: torch.Tensor) -> torch.Tensor:
         return 2 * (x - self.lower) / (self.upper - self.lower) - 1
@@ -140,19 +145,11 @@ class PIGNetwork(_Normalised):
     ) -> None:
         super().__init__(lower, upper)
         dim = len(list(lower))
-        self.config = {
-            "lower": [float(v) for v in lower],
-            "upper": [float(v) for v in upper],
-            "n_gaussians": n_gaussians,
-            "features": features,
-            "covariance": covariance,
-            "sigma_init": sigma_init,
-            "cutoff": cutoff,
-            "chunk_size": chunk_size,
-            "width": width,
-            "depth": depth,
-            "seed": seed,
-        }
+        self.config.update(
+            n_gaussians=n_gaussians, features=features, covariance=covariance,
+            sigma_init=sigma_init, cutoff=cutoff, chunk_size=chunk_size, width=width,
+            depth=depth, seed=seed,
+        )
         self.embedding = GaussianEmbedding(
             n_gaussians,
             dim,
@@ -207,15 +204,10 @@ class PINNNetwork(_Normalised):
         super().__init__(lower, upper)
         dim = len(list(lower))
         _check_int("fourier_features", fourier_features, 0)
-        self.config = {
-            "lower": [float(v) for v in lower],
-            "upper": [float(v) for v in upper],
-            "width": width,
-            "depth": depth,
-            "fourier_features": fourier_features,
-            "fourier_scale": fourier_scale,
-            "seed": seed,
-        }
+        self.config.update(
+            width=width, depth=depth, fourier_features=fourier_features,
+            fourier_scale=fourier_scale, seed=seed,
+        )
         self.features = (
             FourierFeatures(dim, fourier_features, fourier_scale, seed=seed + 2)
             if fourier_features

@@ -52,19 +52,11 @@ class PINNSolver(PhysicsInformedSolver):
         progress: bool = True,
     ) -> None:
         super().__init__(training, hard_dirichlet, dtype, device, seed, progress)
-        self.width = width
-        self.depth = depth
-        self.fourier_features = fourier_features
-        self.fourier_scale = fourier_scale
+        self._store_options(
+            width=width, depth=depth, fourier_features=fourier_features,
+            fourier_scale=fourier_scale,
+        )
         PINNNetwork([0.0], [1.0], **self._options(), seed=0)
-
-    def _options(self) -> dict[str, Any]:
-        return {
-            "width": self.width,
-            "depth": self.depth,
-            "fourier_features": self.fourier_features,
-            "fourier_scale": self.fourier_scale,
-        }
 
     def _build_network(self, domain: Box) -> nn.Module:
         return PINNNetwork(

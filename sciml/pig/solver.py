@@ -85,37 +85,19 @@ class PIGSolver(PhysicsInformedSolver):
         progress: bool = True,
     ) -> None:
         super().__init__(training, hard_dirichlet, dtype, device, seed, progress)
-        self.n_gaussians = n_gaussians
-        self.features = features
-        self.covariance = covariance
-        self.sigma_init = sigma_init
-        self.cutoff = cutoff
-        self.chunk_size = chunk_size
-        self.width = width
-        self.depth = depth
+        self._store_options(
+            n_gaussians=n_gaussians, features=features, covariance=covariance,
+            sigma_init=sigma_init, cutoff=cutoff, chunk_size=chunk_size, width=width,
+            depth=depth,
+        )
         # Validate the options now (constructing a throwaway network is cheap).
-        PIGNetwork([0.0], [1.0], **self._network_options(), seed=0)
-
-    def _network_options(self) -> dict[str, Any]:
-        return {
-            "n_gaussians": self.n_gaussians,
-            "features": self.features,
-            "covariance": self.covariance,
-            "sigma_init": self.sigma_init,
-            "cutoff": self.cutoff,
-            "chunk_size": self.chunk_size,
-            "width": self.width,
-            "depth": self.depth,
-        }
-
-    def _options(self) -> dict[str, Any]:
-        return self._network_options()
+        PIGNetwork([0.0], [1.0], **self._options(), seed=0)
 
     def _build_network(self, domain: Box) -> nn.Module:
         return PIGNetwork(
             domain.lower.tolist(),
             domain.upper.tolist(),
-            **self._network_options(),
+            **self._options(),
             seed=self.seed,
         )
 

@@ -377,6 +377,8 @@ class PhysicsInformedSolver(Solver):
         self.device = device
         self.seed = int(seed)
         self.progress = progress
+        # Names of the subclass's own options, in order (filled by _store_options).
+        self._option_names: tuple[str, ...] = ()
 
     # -- subclass hooks ------------------------------------------------------------------------
     @abstractmethod
@@ -388,9 +390,15 @@ class PhysicsInformedSolver(Solver):
     def _network_from_config(cls, config: Mapping[str, Any]) -> nn.Module:
         """Rebuild the network from its ``config``."""
 
-    @abstractmethod
     def _options(self) -> dict[str, Any]:
         """Constructor keyword arguments other than the shared ones (JSON-serialisable)."""
+        return {name: getattr(self, name) for name in self._option_names}
+
+    def _store_options(self, **options: Any) -> None:
+        """Store a subclass's own constructor options as attributes of the same names."""
+        for name, value in options.items():
+            setattr(self, name, value)
+        self._option_names += tuple(options)
 
     def _on_fit_start(self, network: nn.Module) -> None:
         """Called before the first step (for example to record the initial state)."""

@@ -190,6 +190,24 @@ def manufactured_2d(case: str) -> Manufactured:
     return _case(_CASES_2D, case, "2-D")
 
 
+def manufactured_problem(
+    m: Manufactured, residual: Callable[[Any, Coordinates], Any], family: str, dim: str
+) -> PDEProblem:
+    """A Dirichlet problem on ``m.domain`` whose boundary data and exact solution are ``m.u``.
+
+    Shared by every family built on the manufactured cases (Allen–Cahn, Poisson); the problem
+    is named ``"<family>_<dim>_<case>"``.
+    """
+    return PDEProblem(
+        m.domain,
+        residual,
+        conditions=[Dirichlet(m.u)],
+        exact=m.u,
+        name=f"{family}_{dim}_{m.name}",
+        params={"case": m.name, "solution": m.formula},
+    )
+
+
 def _stationary(m: Manufactured, dim: str) -> PDEProblem:
     axes = m.domain.names
 
@@ -202,14 +220,7 @@ def _stationary(m: Manufactured, dim: str) -> PDEProblem:
         v = u.value
         return lap + v * (v * v - 1) - source(x)
 
-    return PDEProblem(
-        m.domain,
-        residual,
-        conditions=[Dirichlet(m.u)],
-        exact=m.u,
-        name=f"allen_cahn_{dim}_{m.name}",
-        params={"case": m.name, "solution": m.formula},
-    )
+    return manufactured_problem(m, residual, "allen_cahn", dim)
 
 
 @PROBLEMS.register("allen_cahn_1d")

@@ -8,20 +8,8 @@ Equation
     \Delta u = f \quad \text{in } \Omega, \qquad u = u^\ast \text{ on } \partial\Omega,
 
 with :math:`f = \Delta u^\ast` in closed form. The residual is ``Laplacian(u) - f``. The cases
-are those of the Allen–Cahn stationary family (:mod:`sciml.problems.allen_cahn` owns the
-table of exact solutions):
-
-=================  ================================================  ===============
-case               exact solution                                    domain
-=================  ================================================  ===============
-``"sin100"``       sin(100x)                                         [0, 2 pi]
-``"xsin200"``      x sin(200x)                                       [0, 2 pi]
-``"sin6cos100"``   sin(6x) cos(100x)                                 [0, 2 pi]
-``"multiscale"``   sin(x) + 0.1 sin(20x) + 0.05 cos(100x)            [0, 1]
-``"sin500"``       sin(500x) - 2 (x - 0.5)^2                         [0, 1]
-``"sin100"`` (2-D) sin(100x) sin(100y)                               [0, 2 pi]^2
-``"sin6cos20"``    sin(6x) cos(20x) + sin(6y) cos(20y)               [0, 2 pi]^2
-=================  ================================================  ===============
+(five 1-D, two 2-D) are those of the Allen–Cahn stationary family: the table of their exact
+solutions and domains is in :mod:`sciml.problems.allen_cahn`, which owns them.
 
 :data:`CASES` lists every case as ``"1d/<name>"`` or ``"2d/<name>"``; :func:`poisson` builds
 one from that name.
@@ -31,7 +19,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sciml.core.conditions import Dirichlet
 from sciml.core.problem import PDEProblem
 from sciml.core.residual import Coordinates
 from sciml.problems.allen_cahn import (
@@ -40,6 +27,7 @@ from sciml.problems.allen_cahn import (
     Manufactured,
     manufactured_1d,
     manufactured_2d,
+    manufactured_problem,
 )
 
 __all__ = ["CASES", "CASES_1D", "CASES_2D", "poisson", "poisson_1d", "poisson_2d"]
@@ -54,14 +42,7 @@ def _poisson(m: Manufactured, dim: str) -> PDEProblem:
     def residual(u: Any, x: Coordinates) -> Any:
         return sum(u.d(a + a) for a in axes) - m.laplacian(x)
 
-    return PDEProblem(
-        m.domain,
-        residual,
-        conditions=[Dirichlet(m.u)],
-        exact=m.u,
-        name=f"poisson_{dim}_{m.name}",
-        params={"case": m.name, "solution": m.formula},
-    )
+    return manufactured_problem(m, residual, "poisson", dim)
 
 
 def poisson_1d(case: str) -> PDEProblem:

@@ -23,6 +23,7 @@ import torch
 
 from sciml.core.device import resolve_device
 from sciml.core.validation import check_positive, describe
+from sciml.reference.time_stepping import initial_batch
 
 __all__ = ["solve_advection"]
 
@@ -55,10 +56,7 @@ def solve_advection(
     """
     check_positive("length", length)
     dev = resolve_device(device)
-    u = torch.as_tensor(np.asarray(u0) if not isinstance(u0, torch.Tensor) else u0)
-    u = u.to(device=dev, dtype=torch.float64)
-    if u.ndim != 2:
-        raise ValueError(f"u0: expected shape (batch, n), got {tuple(u.shape)}")
+    u = initial_batch(u0, dev)
     t = torch.as_tensor(np.asarray(times, dtype=np.float64), device=dev)
     if t.ndim != 1 or not torch.isfinite(t).all():
         raise ValueError(f"times: expected a 1-D array of finite times, got {describe(times)}")

@@ -28,6 +28,7 @@ from sciml.core.device import resolve_device
 from sciml.core.validation import check_positive, describe
 from sciml.reference.time_stepping import (
     dealias_mask,
+    initial_batch,
     integrate_etdrk4,
     rfft_wavenumbers,
     substeps,
@@ -77,10 +78,7 @@ def solve_burgers(
     check_positive("length", length)
     check_positive("cfl", cfl)
     dev = resolve_device(device)
-    u = torch.as_tensor(np.asarray(u0) if not isinstance(u0, torch.Tensor) else u0)
-    u = u.to(device=dev, dtype=torch.float64)
-    if u.ndim != 2 or u.shape[1] < 4:
-        raise ValueError(f"u0: expected shape (batch, n) with n >= 4, got {tuple(u.shape)}")
+    u = initial_batch(u0, dev, min_points=4)
     times = np.asarray(times, dtype=np.float64)
     n = u.shape[1]
     interval = float(times[1] - times[0]) if times.size > 1 else 0.0

@@ -27,6 +27,7 @@ from sciml.core.device import resolve_device
 from sciml.core.validation import check_positive, describe
 from sciml.reference.time_stepping import (
     dealias_mask,
+    initial_batch,
     integrate_etdrk4,
     rfft_wavenumbers,
     substeps,
@@ -74,10 +75,7 @@ def solve_diffusion_reaction(
     check_positive("rho", rho, allow_zero=True)
     check_positive("length", length)
     dev = resolve_device(device)
-    u = torch.as_tensor(np.asarray(u0) if not isinstance(u0, torch.Tensor) else u0)
-    u = u.to(device=dev, dtype=torch.float64)
-    if u.ndim != 2 or u.shape[1] < 4:
-        raise ValueError(f"u0: expected shape (batch, n) with n >= 4, got {tuple(u.shape)}")
+    u = initial_batch(u0, dev, min_points=4)
     times = np.asarray(times, dtype=np.float64)
     if times.ndim != 1 or times.size < 2 or not times[1] > times[0]:
         raise ValueError(f"times: expected at least 2 increasing times, got {describe(times)}")

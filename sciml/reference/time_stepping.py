@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -139,6 +140,20 @@ class ETDRK4:
         c = self.E2 * a + self.Q * (2.0 * nb - nu)
         nc = nonlinear(c, t + h)
         return self.E * u + self.f1 * nu + 2.0 * self.f2 * (na + nb) + self.f3 * nc
+
+
+def initial_batch(u0: Any, device: torch.device, min_points: int = 0) -> torch.Tensor:
+    """``u0`` as a float64 ``(batch, n)`` tensor on ``device``, with ``n >= min_points``.
+
+    The input conversion shared by the periodic 1-D solvers (advection, Burgers,
+    diffusion-reaction); ``u0`` may be any array-like or a tensor on any device.
+    """
+    u = torch.as_tensor(np.asarray(u0) if not isinstance(u0, torch.Tensor) else u0)
+    u = u.to(device=device, dtype=torch.float64)
+    if u.ndim != 2 or u.shape[1] < min_points:
+        need = f" with n >= {min_points}" if min_points else ""
+        raise ValueError(f"u0: expected shape (batch, n){need}, got {tuple(u.shape)}")
+    return u
 
 
 def output_times(t_end: float, n_times: int, t_start: float = 0.0) -> np.ndarray:
