@@ -13,6 +13,7 @@ from sciml.core.residual import Coordinates
 from sciml.gp.discretization import Discretization
 from sciml.gp.kernels import SpectralMixture
 from sciml.gp.solver import KroneckerGPSolver, _Constraints, _Context, closed_form_precision
+from sciml.plot.gp import convergence as plot_convergence
 from sciml.plot.gp import spectrum as plot_spectrum
 
 K = 3.0
@@ -163,3 +164,20 @@ def test_spectrum_plot_shows_initial_and_learned_weights_on_log_scale(tmp_path):
     stems = next(c for c in ax.collections if c.get_label() == "initial").get_segments()
     np.testing.assert_allclose([s[0, 0] for s in stems], f0)
     np.testing.assert_allclose([s[1, 1] for s in stems], w0)
+
+
+def test_convergence_plot_uses_a_plain_log_time_axis(tmp_path):
+    fast = [{"time": 0.3, "error": 1e-3}, {"time": 30.0, "error": 4e-6}]
+    slow = [{"time": 2.0 * k, "error": 1.0 / k, "residual_rms": 10.0 / k} for k in range(1, 6)]
+    fig = plot_convergence({"alternating": fast, "adam": slow}, path=tmp_path / "conv.png")
+    assert (tmp_path / "conv.png").stat().st_size > 0
+    assert len(fig.axes) == 2  # error and residual_rms
+    for ax in fig.axes:
+        assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+        low, high = ax.get_xlim()
+        assert 0 < low and high >= 10.0
+        # Every tick label on the time axis is a positive time (no symlog -10^k ticks).
+        assert all(t > 0 for t in ax.get_xticks() if low <= t <= high)
+    # A zero time cannot sit on a log axis: the panel falls back to a linear one.
+    fig = plot_convergence([{"time": 0.0, "error": 1.0}, {"time": 1.0, "error": 0.5}])
+    assert fig.axes[0].get_xscale() == "linear"
