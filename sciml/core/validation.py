@@ -16,6 +16,7 @@ __all__ = [
     "check_batch",
     "check_choice",
     "check_finite",
+    "check_int",
     "check_pair_dataset",
     "check_positive",
     "check_shape",
@@ -120,3 +121,10 @@ def check_batch(argument: str, x: Any, channels: int, n_space: int) -> None:
         raise ValueError(
             f"{argument}: expected a real floating-point tensor, got dtype {x.dtype}"
         )
+
+
+def check_int(argument: str, value: Any, minimum: int) -> int:
+    """Raise unless ``value`` is an integer (not a bool) ``>= minimum``; return it as int."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{argument}: expected an integer >= {minimum}, got {value!r}")
+    return int(value)

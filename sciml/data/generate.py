@@ -27,6 +27,7 @@ import numpy as np
 from sciml.core.grid import Box, Grid
 from sciml.core.progress import progress_bar
 from sciml.core.registry import GENERATORS
+from sciml.core.validation import check_int
 from sciml.data.hdf5 import Writer
 from sciml.reference.advection import solve_advection
 from sciml.reference.burgers import solve_burgers
@@ -57,12 +58,6 @@ __all__ = [
 BLOCK = 64
 
 
-def _check_count(argument: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{argument}: expected an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
 @GENERATORS.register("darcy")
 def generate_darcy_file(
     path: str | os.PathLike[str],
@@ -83,8 +78,8 @@ def generate_darcy_file(
     """
     from sciml.problems.darcy import darcy_grid, generate_darcy
 
-    n = _check_count("n", n, 1)
-    resolution = _check_count("resolution", resolution, 3)
+    n = check_int("n", n, 1)
+    resolution = check_int("resolution", resolution, 3)
     grid = darcy_grid(resolution)
     rng = np.random.default_rng(seed)
     spec = (1, resolution, resolution, 1)
@@ -202,7 +197,7 @@ def _initial_1d(initial: str, indices: np.ndarray, seed: int, resolution: int,
 
 def _times(t_end: float, n_times: int) -> np.ndarray:
     _check_float("t_end", t_end, positive=True)
-    return output_times(t_end, _check_count("n_times", n_times, 2))
+    return output_times(t_end, check_int("n_times", n_times, 2))
 
 
 @GENERATORS.register("grf")
@@ -229,8 +224,8 @@ def generate_grf_file(
     ``i / n``), ``"dirichlet"`` or ``"neumann"`` (grid ``i / (n - 1)``). See
     :func:`sciml.reference.grf.gaussian_random_field`.
     """
-    n = _check_count("n", n, 1)
-    resolution = _check_count("resolution", resolution, 3)
+    n = check_int("n", n, 1)
+    resolution = check_int("resolution", resolution, 3)
     names = _axes(ndim)
     dt = _check_dtype(dtype)
     box = Box(**{a: (0.0, 1.0) for a in names})
@@ -252,7 +247,7 @@ def generate_grf_file(
 
     return _generate_blocks(
         path, n=n, grid=grid, field="u", sample_shape=(1, *grid.shape, 1), attrs=attrs,
-        times=None, solve=solve, batch_size=_check_count("batch_size", batch_size, 1),
+        times=None, solve=solve, batch_size=check_int("batch_size", batch_size, 1),
         dtype=dt, progress=progress, resume=resume, desc=f"grf {boundary} {resolution}^{ndim}",
     )
 
@@ -269,8 +264,8 @@ def _ic_options(initial: str, n_waves: int, max_frequency: int, alpha: float, ta
         raise ValueError(f"initial: got {initial!r}; allowed are 'sines' and 'grf'")
     options = {"initial": initial}
     if initial == "sines":
-        options.update(n_waves=_check_count("n_waves", n_waves, 1),
-                       max_frequency=_check_count("max_frequency", max_frequency, 1))
+        options.update(n_waves=check_int("n_waves", n_waves, 1),
+                       max_frequency=check_int("max_frequency", max_frequency, 1))
     else:
         options.update(alpha=_check_float("alpha", alpha, positive=True),
                        tau=_check_float("tau", tau, positive=True),
@@ -310,8 +305,8 @@ def generate_advection_file(
     Writes field ``u`` ``(n, n_times, resolution, 1)`` at times ``linspace(0, t_end,
     n_times)``. See :func:`sciml.reference.advection.solve_advection`.
     """
-    n = _check_count("n", n, 1)
-    resolution = _check_count("resolution", resolution, 4)
+    n = check_int("n", n, 1)
+    resolution = check_int("resolution", resolution, 4)
     beta = _check_float("beta", beta)
     times = _times(t_end, n_times)
     ic = _ic_options(initial, n_waves, max_frequency, alpha, tau, sigma)
@@ -328,7 +323,7 @@ def generate_advection_file(
     return _generate_blocks(
         path, n=n, grid=_line_grid(resolution), field="u",
         sample_shape=(times.size, resolution, 1), attrs=attrs, times=times, solve=solve,
-        batch_size=_check_count("batch_size", batch_size, 1), dtype=_check_dtype(dtype),
+        batch_size=check_int("batch_size", batch_size, 1), dtype=_check_dtype(dtype),
         progress=progress, resume=resume, desc=f"advection {resolution}",
     )
 
@@ -362,8 +357,8 @@ def generate_burgers_file(
     the FNO benchmark's ``N(0, 625 (-Laplacian + 25 I)^-2)``. See
     :func:`sciml.reference.burgers.solve_burgers`.
     """
-    n = _check_count("n", n, 1)
-    resolution = _check_count("resolution", resolution, 4)
+    n = check_int("n", n, 1)
+    resolution = check_int("resolution", resolution, 4)
     nu = _check_float("nu", nu, positive=True)
     times = _times(t_end, n_times)
     ic = _ic_options(initial, n_waves, max_frequency, alpha, tau, sigma)
@@ -381,7 +376,7 @@ def generate_burgers_file(
     return _generate_blocks(
         path, n=n, grid=_line_grid(resolution), field="u",
         sample_shape=(times.size, resolution, 1), attrs=attrs, times=times, solve=solve,
-        batch_size=_check_count("batch_size", batch_size, 1), dtype=_check_dtype(dtype),
+        batch_size=check_int("batch_size", batch_size, 1), dtype=_check_dtype(dtype),
         progress=progress, resume=resume, desc=f"burgers {resolution}",
     )
 
@@ -415,8 +410,8 @@ def generate_diffusion_reaction_file(
     ``[0, 1]`` as in PDEBench: ``|u0| / max |u0|``. See
     :func:`sciml.reference.diffusion_reaction.solve_diffusion_reaction`.
     """
-    n = _check_count("n", n, 1)
-    resolution = _check_count("resolution", resolution, 4)
+    n = check_int("n", n, 1)
+    resolution = check_int("resolution", resolution, 4)
     nu = _check_float("nu", nu, positive=True)
     rho = _check_float("rho", rho, positive=True, allow_zero=True)
     times = _times(t_end, n_times)
@@ -437,7 +432,7 @@ def generate_diffusion_reaction_file(
     return _generate_blocks(
         path, n=n, grid=_line_grid(resolution), field="u",
         sample_shape=(times.size, resolution, 1), attrs=attrs, times=times, solve=solve,
-        batch_size=_check_count("batch_size", batch_size, 1), dtype=_check_dtype(dtype),
+        batch_size=check_int("batch_size", batch_size, 1), dtype=_check_dtype(dtype),
         progress=progress, resume=resume, desc=f"diffusion_reaction {resolution}",
     )
 
@@ -467,7 +462,7 @@ def _vorticity_blocks(
     return _generate_blocks(
         path, n=n, grid=grid, field="vorticity",
         sample_shape=(times.size, resolution, resolution, 1), attrs=attrs, times=times,
-        solve=solve, batch_size=_check_count("batch_size", batch_size, 1),
+        solve=solve, batch_size=check_int("batch_size", batch_size, 1),
         dtype=_check_dtype(dtype), progress=progress, resume=resume, desc=desc,
     )
 
@@ -506,8 +501,8 @@ def generate_navier_stokes_file(
     GB, plus about 1 GB of work arrays; the default 100 needs about 0.4 GB).
     See :func:`sciml.reference.navier_stokes.solve_vorticity`.
     """
-    n = _check_count("n", n, 1)
-    resolution = _check_count("resolution", resolution, 8)
+    n = check_int("n", n, 1)
+    resolution = check_int("resolution", resolution, 8)
     nu = _check_float("nu", nu, positive=True)
     if t_end is None:
         t_end = next((v for k, v in NAVIER_STOKES_T_END.items() if math.isclose(k, nu)), 20.0)
@@ -563,11 +558,11 @@ def generate_kolmogorov_file(
     the ``2 pi`` torus. Writes field ``vorticity`` ``(n, T, resolution, resolution, 1)`` at
     ``t = 0, dt_out, ..., t_end``. For turbulence at ``nu = 1e-3`` use 256x256 or finer.
     """
-    n = _check_count("n", n, 1)
-    resolution = _check_count("resolution", resolution, 8)
+    n = check_int("n", n, 1)
+    resolution = check_int("resolution", resolution, 8)
     nu = _check_float("nu", nu, positive=True)
     drag = _check_float("drag", drag, positive=True, allow_zero=True)
-    wavenumber = _check_count("wavenumber", wavenumber, 1)
+    wavenumber = check_int("wavenumber", wavenumber, 1)
     times = _steps_times(t_end, dt_out)
     length = 2.0 * math.pi
     attrs = {"pde": "kolmogorov", "params": {

@@ -25,7 +25,13 @@ from torch.utils.data import DataLoader, Dataset
 
 from sciml.core.device import resolve_device
 from sciml.core.progress import progress_bar
-from sciml.core.validation import check_choice, check_pair_dataset, check_positive, describe
+from sciml.core.validation import (
+    check_choice,
+    check_int,
+    check_pair_dataset,
+    check_positive,
+    describe,
+)
 from sciml.train.checkpoint import capture_rng, load_checkpoint, restore_rng, save_checkpoint
 from sciml.train.losses import get_loss
 from sciml.train.metrics import relative_l2
@@ -40,11 +46,6 @@ CHECKPOINT_NAME = "last.pt"
 
 class TrainingDivergedError(RuntimeError):
     """The training loss became NaN or infinite."""
-
-
-def _check_int(argument: str, value: Any, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{argument}: expected an integer >= {minimum}, got {value!r}")
 
 
 def _epoch_seed(seed: int, epoch: int) -> int:
@@ -124,8 +125,8 @@ class Trainer:
         checkpoint_every: int = 1,
         num_workers: int = 0,
     ) -> None:
-        _check_int("epochs", epochs, 1)
-        _check_int("batch_size", batch_size, 1)
+        check_int("epochs", epochs, 1)
+        check_int("batch_size", batch_size, 1)
         check_choice("optimizer", optimizer, OPTIMIZERS)
         if isinstance(lr, bool) or not isinstance(lr, (int, float)):
             raise ValueError(f"lr: expected a positive finite number, got {lr!r}")
@@ -146,9 +147,9 @@ class Trainer:
                 )
             check_positive("grad_clip", grad_clip)
         get_loss(loss)  # raises ValueError naming the allowed losses
-        _check_int("eval_every", eval_every, 1)
+        check_int("eval_every", eval_every, 1)
         resolve_device(device)
-        _check_int("seed", seed, 0)
+        check_int("seed", seed, 0)
         check_choice("amp", amp, AMP_MODES)
         if not isinstance(progress, bool):
             raise ValueError(f"progress: expected True or False, got {progress!r}")
@@ -156,8 +157,8 @@ class Trainer:
             raise ValueError(
                 f"checkpoint_dir: expected None or a directory path, got {describe(checkpoint_dir)}"
             )
-        _check_int("checkpoint_every", checkpoint_every, 1)
-        _check_int("num_workers", num_workers, 0)
+        check_int("checkpoint_every", checkpoint_every, 1)
+        check_int("num_workers", num_workers, 0)
 
         self.epochs = int(epochs)
         self.batch_size = int(batch_size)
@@ -282,7 +283,7 @@ class Trainer:
             raise ValueError(f"model: expected a torch.nn.Module, got {describe(model)}")
         n = check_pair_dataset("dataset", dataset)
         batch_size = self.batch_size if batch_size is None else batch_size
-        _check_int("batch_size", batch_size, 1)
+        check_int("batch_size", batch_size, 1)
         device = resolve_device(self.device)
         model.to(device)
         loss_fn = get_loss(self.loss)
