@@ -14,7 +14,7 @@ import math
 import os
 import time
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +96,11 @@ class Trainer:
         Epochs between checkpoints.
     num_workers : int
         DataLoader worker processes.
+    callbacks : sequence of callable, optional
+        Each is called as ``callback(trainer, model, record)`` at the end of every epoch,
+        after evaluation and before the checkpoint, with the epoch's history ``record``
+        (a dict it may add keys to). State a callback changes must live in the model (e.g.
+        a buffer) for resume to restore it. Not part of :attr:`config`.
 
     Notes
     -----
@@ -124,6 +129,7 @@ class Trainer:
         checkpoint_dir: str | os.PathLike | None = None,
         checkpoint_every: int = 1,
         num_workers: int = 0,
+        callbacks: Sequence[Callable[[Trainer, nn.Module, dict[str, Any]], None]] | None = None,
     ) -> None:
         check_int("epochs", epochs, 1)
         check_int("batch_size", batch_size, 1)
@@ -159,6 +165,10 @@ class Trainer:
             )
         check_int("checkpoint_every", checkpoint_every, 1)
         check_int("num_workers", num_workers, 0)
+        callbacks = list(callbacks or [])
+        for i, cb in enumerate(callbacks):
+            if not callable(cb):
+                raise ValueError(f"callbacks[{i}]: expected a callable, got {describe(cb)}")
 
         self.epochs = int(epochs)
         self.batch_size = int(batch_size)
@@ -177,6 +187,7 @@ class Trainer:
         self.checkpoint_dir = checkpoint_dir
         self.checkpoint_every = int(checkpoint_every)
         self.num_workers = int(num_workers)
+        self.callbacks = callbacks
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -257,6 +268,35 @@ class Trainer:
             config["loss"] = self.loss
         return config
 
+    # ------------------------------------------------------------------ hooks
+    def predict_batch(
+        self, model: nn.Module, x: torch.Tensor, y: torch.Tensor
+    ) -> torch.Tensor:
+        """Prediction compared with the target ``y`` in :meth:`evaluate`.
+
+        Default ``model(x)`` under the trainer's autocast. Subclasses (e.g. autoregressive
+        rollout) override it; the result must have ``y``'s shape.
+        """
+        with self._autocast(x.device):
+            return model(x)
+
+    def training_loss(
+        self,
+        model: nn.Module,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    ) -> torch.Tensor:
+        """Scalar loss of one training batch; :meth:`fit` calls ``backward`` on it.
+
+        Default ``loss_fn(model(x), y)`` with the forward pass under autocast and the loss
+        in ``y``'s precision. Subclasses override it to train differently (unrolled
+        rollouts, for example).
+        """
+        with self._autocast(x.device):
+            pred = model(x)
+        return loss_fn(self._match_dtype(pred, y), y)
+
     # ------------------------------------------------------------------ public API
     @torch.no_grad()
     def evaluate(
@@ -298,9 +338,7 @@ class Trainer:
             for x, y in self._loader(dataset, batches, self.seed, device):
                 x = x.to(device, non_blocking=True)
                 y = y.to(device, non_blocking=True)
-                with self._autocast(device):
-                    pred = model(x)
-                pred = self._match_dtype(pred, y)
+                pred = self._match_dtype(self.predict_batch(model, x, y), y)
                 rel_sum += relative_l2(pred, y).double().sum()
                 loss_sum += loss_fn(pred, y).double() * x.shape[0]
         finally:
@@ -445,9 +483,7 @@ class Trainer:
                     x = x.to(device, non_blocking=True)
                     y = y.to(device, non_blocking=True)
                     optimizer.zero_grad(set_to_none=True)
-                    with self._autocast(device):
-                        pred = model(x)
-                    loss = loss_fn(self._match_dtype(pred, y), y)
+                    loss = self.training_loss(model, x, y, loss_fn)
                     value = float(loss.detach())
                     if not math.isfinite(value):
                         raise TrainingDivergedError(
@@ -491,6 +527,8 @@ class Trainer:
                         record[f"{name}/rel_l2"] = result["rel_l2"]
                         record[f"{name}/loss"] = result["loss"]
                         latest_metric = f"{name} {result['rel_l2']:.3e}"
+                for callback in self.callbacks:
+                    callback(self, model, record)
                 record["time"] = time.perf_counter() - started
                 # Kept together so that an interrupt sees either the epoch unfinished (and
                 # the scheduler not yet stepped) or finished and recorded.

@@ -249,3 +249,40 @@ def test_invalid_fit_arguments():
         Trainer(epochs=1, scheduler="step", scheduler_kwargs={"bogus": 1}, progress=False).fit(
             _conv(0), _dataset(4, 0)
         )
+
+
+def test_callbacks_run_each_epoch_and_may_extend_the_record():
+    seen = []
+
+    def note(trainer, model, record):
+        seen.append(record["epoch"])
+        record["weight_norm"] = float(sum(p.norm() for p in model.parameters()))
+
+    torch.manual_seed(0)
+    trainer = Trainer(epochs=3, batch_size=8, progress=False, device="cpu", callbacks=[note])
+    history = trainer.fit(_conv(0), _dataset(16, 0))
+    assert seen == [1, 2, 3]
+    assert all("weight_norm" in r for r in history)
+    with pytest.raises(ValueError, match="callbacks\\[0\\]"):
+        Trainer(callbacks=[3])
+
+
+def test_training_loss_and_predict_batch_are_overridable():
+    class Doubled(Trainer):
+        def predict_batch(self, model, x, y):
+            return 2 * model(x)
+
+        def training_loss(self, model, x, y, loss_fn):
+            return loss_fn(2 * model(x), y)
+
+    torch.manual_seed(0)
+    data = _dataset(16, 1)
+    model = _conv(1)
+    plain = Trainer(epochs=1, batch_size=8, progress=False, device="cpu")
+    doubled = Doubled(epochs=1, batch_size=8, progress=False, device="cpu")
+    x, y = data.tensors
+    with torch.no_grad():
+        want = float((torch.linalg.vector_norm(2 * model(x) - y, dim=(1, 2))
+                      / torch.linalg.vector_norm(y, dim=(1, 2))).mean())
+    assert doubled.evaluate(model, data)["rel_l2"] == pytest.approx(want, rel=1e-5)
+    assert plain.evaluate(model, data)["rel_l2"] != pytest.approx(want, rel=1e-3)
