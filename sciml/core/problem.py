@@ -180,6 +180,13 @@ class PDEProblem(Problem):
         return f"PDEProblem({self.name!r}, domain={self.domain}, conditions={len(self.conditions)})"
 
 
+def _resolution_name(resolution: int | Sequence[int]) -> str:
+    if isinstance(resolution, Sequence) and not isinstance(resolution, str):
+        sizes = [int(r) for r in resolution]
+        return str(sizes[0]) if len(set(sizes)) == 1 else "x".join(map(str, sizes))
+    return str(int(resolution))
+
+
 class OperatorProblem(Problem):
     """Learn a map between fields from examples.
 
@@ -237,6 +244,8 @@ class OperatorProblem(Problem):
         test_strides: Mapping[str, int] | None = None,
         in_memory: bool = True,
         name: str | None = None,
+        resolution: int | Sequence[int] | None = None,
+        test_resolutions: Sequence[int | Sequence[int]] | None = None,
     ) -> OperatorProblem:
         """Build a problem from an HDF5 file: the first ``n_train`` samples train, the last
         ``n_test`` test.
@@ -249,22 +258,53 @@ class OperatorProblem(Problem):
         stride : spatial subsampling of the training set.
         test_strides : test sets by name and stride; default ``{"test": stride}``.
         in_memory : load the split into memory (fast for small sets) or read lazily.
+        resolution : int or sequence of int, optional
+            Points per axis of the training set, instead of ``stride`` (the file's grid is
+            subsampled to it; see :func:`sciml.data.resolution_stride`).
+        test_resolutions : sequence, optional
+            Evaluate at several resolutions in one call: one test set per entry, named by the
+            resolution (``"32"``, ``"64"``, or ``"64x32"`` for a per-axis tuple), instead of
+            ``test_strides``. For example ``resolution=32, test_resolutions=[32, 64, 128]`` on
+            a 128-point file trains at 32 and tests zero-shot at 64 and 128.
         """
         from sciml.data import OperatorDataset, split_indices, to_tensor_dataset
         from sciml.data import open as open_data
 
+        if resolution is not None and stride != 1:
+            raise ValueError(
+                f"resolution, stride: give one way to subsample the training set, got "
+                f"resolution={resolution!r} and stride={stride!r}"
+            )
+        if test_resolutions is not None and test_strides is not None:
+            raise ValueError(
+                "test_resolutions, test_strides: give one way to define the test sets, not both"
+            )
+        if test_resolutions is not None and (
+            isinstance(test_resolutions, (str, int)) or not len(test_resolutions)
+        ):
+            raise ValueError(
+                f"test_resolutions: expected a non-empty list such as [32, 64, 128], got "
+                f"{test_resolutions!r}"
+            )
         source = open_data(path)
         train_idx, test_idx = split_indices(source.n_samples, n_train, n_test)
-        test_strides = dict(test_strides or {"test": stride})
 
-        def make(indices: Sequence[int], s: int) -> Any:
-            ds = OperatorDataset(source, inputs, outputs, indices=indices, stride=s)
-            return to_tensor_dataset(ds) if in_memory else ds
+        def make(indices: Sequence[int], sampling: dict[str, Any]) -> Any:
+            ds = OperatorDataset(source, inputs, outputs, indices=indices, **sampling)
+            return to_tensor_dataset(ds) if in_memory else ds, ds.grid
 
-        train = make(train_idx, stride)
-        tests = {k: make(test_idx, s) for k, s in test_strides.items()}
+        train_sampling = {"stride": stride} if resolution is None else {"resolution": resolution}
+        if test_resolutions is not None:
+            test_sampling = {_resolution_name(r): {"resolution": r} for r in test_resolutions}
+        else:
+            strides = dict(test_strides) if test_strides is not None else None
+            if strides is None:
+                test_sampling = {"test": train_sampling}
+            else:
+                test_sampling = {k: {"stride": s} for k, s in strides.items()}
+        train, grid = make(train_idx, train_sampling)
+        tests = {k: make(test_idx, s)[0] for k, s in test_sampling.items()}
         pde = source.attrs.get("pde", "operator")
-        grid = source.grid.subsample(stride)
         return cls(train, tests, name=name or str(pde), grid=grid)
 
     def evaluate(self, solver: Solver, batch_size: int = 64) -> Report:
