@@ -10,5 +10,7 @@ from sciml.plot.frames import frames as frames
 from sciml.plot.frames import spacetime as spacetime
 from sciml.plot.gaussians import gaussians as gaussians
 from sciml.plot.gaussians import gaussians_before_after as gaussians_before_after
+from sciml.plot.resolution import errors_by_resolution as errors_by_resolution
+from sciml.plot.resolution import super_resolution as super_resolution
 from sciml.plot.spectra import energy_spectrum as energy_spectrum
 from sciml.plot.spectra import spectrum as spectrum
