@@ -1,6 +1,12 @@
 """Neural operators: spectral layers, FNO and the solver that trains them."""
 
+from sciml.neural.factformer import FactFormer as FactFormer
+from sciml.neural.factformer import FactorizedAttention as FactorizedAttention
 from sciml.neural.fno import FNO as FNO
+from sciml.neural.patching import MGPatchedOperator as MGPatchedOperator
+from sciml.neural.patching import PatchedDataset as PatchedDataset
+from sciml.neural.patching import make_patches as make_patches
+from sciml.neural.patching import stitch_patches as stitch_patches
 from sciml.neural.solver import NeuralOperatorSolver as NeuralOperatorSolver
 from sciml.neural.solver import NormalizedOperator as NormalizedOperator
 from sciml.neural.spectral import SpectralConv as SpectralConv
