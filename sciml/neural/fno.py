@@ -5,7 +5,9 @@ Architecture, for ``x`` of shape ``(batch, in_channels, *space)``:
 1. positional embedding (optional): append the grid coordinates ``i / n_j`` in ``[0, 1)`` of
    each spatial axis as ``dim`` extra channels (a periodic grid with its origin at index 0);
 2. lifting: pointwise MLP ``in (+ dim) -> lifting_channels -> hidden`` (one linear layer if
-   ``lifting_channels == 0``);
+   ``lifting_channels == 0``), then domain padding (optional): zeros on both ends
+   (``"symmetric"``) or the end (``"one-sided"``) of each axis, ``round(fraction * n_j)``
+   per side, for problems that are not periodic;
 3. ``n_layers`` FNO blocks; block ``l`` maps ``v`` to::
 
        h = spectral_l(v) + fno_skip_l(v)
@@ -15,7 +17,8 @@ Architecture, for ``x`` of shape ``(batch, in_channels, *space)``:
 
    The last block has no activation, so the projection sees a linear combination of
    features, as in neuraloperator 2.x;
-4. projection: pointwise MLP ``hidden -> projection_channels -> out``.
+4. the padding is cropped off; projection: pointwise MLP ``hidden -> projection_channels ->
+   out``.
 
 Every pointwise layer has a bias; skip connections do not ("linear" is a bias-free 1x1
 convolution, "soft-gating" a per-channel scale initialised to one, "identity" adds the input
@@ -29,6 +32,9 @@ defaults the model has the parameter count of ``neuralop.models.FNO`` built with
                 + H * E + E + E * H + H                  channel MLP, E = round(H * expansion)
                 + H                                      soft-gating skip
     projection  H * P + P + P * out + out               P = projection_channels (2 H)
+
+With ``factorization`` set (and in :class:`TFNO`) the spectral term of each block is the
+factorized weight's count (:mod:`sciml.neural.factorized`) plus its bias ``H``.
 """
 
 from __future__ import annotations
@@ -44,9 +50,10 @@ from torch import nn
 from sciml.core.registry import MODELS
 from sciml.core.validation import check_batch, check_choice
 
+from .factorized import FACTORIZATIONS
 from .spectral import SpectralConv, _check_channels, _normalise_modes
 
-__all__ = ["FNO"]
+__all__ = ["FNO", "TFNO"]
 
 _ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "gelu": F.gelu,
@@ -55,6 +62,7 @@ _ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "silu": F.silu,
 }
 _SKIPS = ("linear", "identity", "soft-gating", None)
+_PADDING_MODES = ("symmetric", "one-sided")
 
 
 def _activation_name(non_linearity: str | Callable[..., Any]) -> str:
@@ -125,6 +133,24 @@ class _Identity(nn.Module):
         return h + x
 
 
+def _check_padding(value: float | Sequence[float], dim: int) -> tuple[float, ...]:
+    values = (value,) * dim if isinstance(value, (int, float)) else value
+    try:
+        values = tuple(values)  # type: ignore[arg-type]
+    except TypeError:
+        values = ()
+    ok = len(values) == dim and all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) and 0.0 <= v <= 1.0
+        for v in values
+    )
+    if not ok or isinstance(value, bool):
+        raise ValueError(
+            f"domain_padding: got {value!r}; expected a fraction in [0, 1] of each spatial "
+            f"size, one number or {dim} (one per axis)"
+        )
+    return tuple(float(v) for v in values)
+
+
 class _MLP(nn.Module):
     """Pointwise two-layer MLP (or one linear layer if ``hidden == 0``)."""
 
@@ -176,11 +202,15 @@ class _FNOBlock(nn.Module):
         fno_skip: str | None,
         channel_mlp_skip: str | None,
         last: bool,
+        factorization: str | None = None,
+        rank: int | float = 1.0,
     ) -> None:
         super().__init__()
         self.act = act
         self.last = last
-        self.spectral = SpectralConv(channels, channels, n_modes)
+        self.spectral = SpectralConv(
+            channels, channels, n_modes, factorization=factorization, rank=rank
+        )
         self.fno_skip = _skip(fno_skip, channels)
         self.channel_mlp = _MLP(channels, channels, mlp_hidden, act) if use_channel_mlp else None
         self.channel_mlp_skip = _skip(channel_mlp_skip, channels) if use_channel_mlp else None
@@ -237,6 +267,20 @@ class FNO(nn.Module):
         Skip connection around the spectral convolution.
     non_linearity : {"gelu", "relu", "tanh", "silu"}, default "gelu"
         Activation, by name (the matching ``torch.nn.functional`` function is also accepted).
+    factorization : {None, "dense", "tucker", "cp", "tt"}, default None
+        Storage of the spectral weights (:mod:`sciml.neural.factorized`); ``None`` is dense.
+    rank : int or float, default 1.0
+        Rank of the factorization (an int, or the fraction in ``(0, 1]`` of the dense
+        parameter count); must be ``1.0`` for dense weights.
+    domain_padding : float or sequence of float, default 0.0
+        Zero padding for non-periodic problems, as a fraction of each spatial size (one value
+        for all axes or one per axis): after lifting, axis ``j`` of size ``n_j`` is padded
+        with ``round(domain_padding[j] * n_j)`` zeros per padded side, and the padding is
+        cropped off before the projection. It scales with the resolution, so the padded
+        physical domain is the same at every resolution (exactly so when
+        ``domain_padding * n`` is an integer).
+    padding_mode : {"symmetric", "one-sided"}, default "symmetric"
+        ``"symmetric"`` pads both ends of each axis, ``"one-sided"`` only the end.
 
     Notes
     -----
@@ -260,6 +304,10 @@ class FNO(nn.Module):
         channel_mlp_skip: str | None = "soft-gating",
         fno_skip: str | None = "linear",
         non_linearity: str | Callable[..., Any] = "gelu",
+        factorization: str | None = None,
+        rank: int | float = 1.0,
+        domain_padding: float | Sequence[float] = 0.0,
+        padding_mode: str = "symmetric",
     ) -> None:
         super().__init__()
         self.in_channels = _check_channels("in_channels", in_channels)
@@ -290,6 +338,12 @@ class FNO(nn.Module):
         check_choice("channel_mlp_skip", channel_mlp_skip, _SKIPS)
         act_name = _activation_name(non_linearity)
         act = _ACTIVATIONS[act_name]
+        check_choice("factorization", factorization, (None, *FACTORIZATIONS))
+        if factorization == "dense":
+            factorization = None
+        check_choice("padding_mode", padding_mode, _PADDING_MODES)
+        self.padding_mode = padding_mode
+        self.domain_padding = _check_padding(domain_padding, self.dim)
 
         self.positional_embedding = bool(positional_embedding)
         self._config: dict[str, Any] = {
@@ -306,6 +360,14 @@ class FNO(nn.Module):
             "channel_mlp_skip": channel_mlp_skip,
             "fno_skip": fno_skip,
             "non_linearity": act_name,
+            "factorization": factorization,
+            "rank": rank,
+            "domain_padding": (
+                float(domain_padding)
+                if isinstance(domain_padding, (int, float))
+                else list(self.domain_padding)
+            ),
+            "padding_mode": padding_mode,
         }
 
         lifting_in = self.in_channels + (self.dim if self.positional_embedding else 0)
@@ -321,6 +383,8 @@ class FNO(nn.Module):
                     fno_skip,
                     channel_mlp_skip,
                     last=(i == self.n_layers - 1),
+                    factorization=factorization,
+                    rank=rank,
                 )
                 for i in range(self.n_layers)
             ]
@@ -358,6 +422,68 @@ class FNO(nn.Module):
         if self.positional_embedding:
             x = self._embed(x)
         h = self.lifting(x)
+        pads = self.padding(x.shape[2:])
+        if any(pads):
+            h = F.pad(h, self._pad_arg(pads))
         for block in self.blocks:
             h = block(h)
+        if any(pads):
+            h = h[self._crop_index(pads, x.shape[2:])]
         return self.projection(h)
+
+    def padding(self, shape: Sequence[int]) -> tuple[int, ...]:
+        """Zeros added per padded side of each axis for an input of spatial ``shape``:
+        ``round(domain_padding[j] * shape[j])``."""
+        return tuple(round(f * n) for f, n in zip(self.domain_padding, shape))
+
+    def _pad_arg(self, pads: Sequence[int]) -> list[int]:
+        # F.pad lists (before, after) pairs from the last axis backwards
+        arg: list[int] = []
+        for p in reversed(pads):
+            arg += [p if self.padding_mode == "symmetric" else 0, p]
+        return arg
+
+    def _crop_index(self, pads: Sequence[int], shape: Sequence[int]) -> tuple[slice, ...]:
+        starts = pads if self.padding_mode == "symmetric" else [0] * len(pads)
+        crop = tuple(slice(s, s + n) for s, n in zip(starts, shape))
+        return (slice(None), slice(None), *crop)
+
+
+@MODELS.register()
+class TFNO(FNO):
+    """Tensorized FNO: an :class:`FNO` whose spectral weights are factorized.
+
+    Parameters
+    ----------
+    in_channels, out_channels, n_modes
+        As :class:`FNO`.
+    factorization : {"tucker", "cp", "tt", "dense", None}, default "tucker"
+        Factorization of every spectral weight (:mod:`sciml.neural.factorized`).
+    rank : int or float, default 0.1
+        An int rank, or the fraction of the dense parameter count kept by each spectral
+        weight.
+    **kwargs
+        Every other :class:`FNO` option.
+
+    Notes
+    -----
+    The parameter count is the :class:`FNO` formula of the module docstring with each block's
+    dense spectral count ``2 H^2 prod(n_modes[:-1]) (n_modes[-1] // 2 + 1)`` replaced by the
+    factorization's count for the weight shape ``s = (H, H, *n_modes[:-1], n_modes[-1] // 2
+    + 1)`` and the resolved ranks ``r`` (:func:`sciml.neural.factorized.resolve_rank`):
+    Tucker ``2 (prod r + sum s_k r_k)``, CP ``2 R sum s_k``, TT ``2 sum r_{k-1} s_k r_k``.
+    ``TFNO(**m.config)`` rebuilds ``m``; registered in ``MODELS`` as ``"TFNO"``.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        n_modes: int | Sequence[int],
+        factorization: str | None = "tucker",
+        rank: int | float = 0.1,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            in_channels, out_channels, n_modes, factorization=factorization, rank=rank, **kwargs
+        )

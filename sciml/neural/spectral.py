@@ -39,6 +39,16 @@ slices per axis instead of an ``fftshift`` of the whole spectrum. Parameter coun
       + out_channels                       (bias, if enabled)
 
 This equals the count of neuraloperator 2.x's dense ``SpectralConv`` with its default bias.
+With ``factorization="tucker" | "cp" | "tt"`` the weight is a module of
+:mod:`sciml.neural.factorized` implying a tensor of the same shape and layout; its count is
+given there. The layer gathers the kept block from the factors and contracts with them
+directly; only this contraction step differs from the dense layer.
+
+Active modes (incremental training)
+-----------------------------------
+The buffer ``active_modes`` (``n_modes`` convention, default ``n_modes``) restricts the kept
+frequencies further, exactly as if the layer had been built with ``n_modes=active_modes``:
+the rest of the weight is not used and gets zero gradient.
 
 Hermitian symmetry
 ------------------
@@ -72,6 +82,13 @@ import torch
 from torch import nn
 
 from sciml.core.validation import check_batch, check_choice
+
+from .factorized import (
+    AbstractSpectralWeight,
+    dense_contract,
+    gather_block,
+    spectral_weight,
+)
 
 __all__ = ["SpectralConv", "count_parameters", "kept_frequencies"]
 
@@ -167,11 +184,7 @@ def kept_frequencies(
 
 def _gather(z: torch.Tensor, dim: int, size: int, a: int, b: int) -> torch.Tensor:
     """Frequencies ``0..b`` then ``-a..-1`` of an FFT-ordered axis of length ``size``."""
-    if a + b + 1 == size:  # everything kept, already in FFT order
-        return z
-    if a == 0:
-        return z.narrow(dim, 0, b + 1)
-    return torch.cat([z.narrow(dim, 0, b + 1), z.narrow(dim, size - a, a)], dim=dim)
+    return gather_block(z, dim, a, b)
 
 
 def _scatter(z: torch.Tensor, dim: int, size: int, a: int, b: int) -> torch.Tensor:
@@ -246,7 +259,7 @@ def _use_dft(kept: Sequence[int], sizes: Sequence[int], device: torch.device) ->
 
 
 class SpectralConv(nn.Module):
-    """Fourier-space convolution with dense complex weights, in 1, 2 or 3 dimensions.
+    """Fourier-space convolution with dense or factorized complex weights, in 1, 2 or 3 D.
 
     Parameters
     ----------
@@ -268,26 +281,45 @@ class SpectralConv(nn.Module):
         matmuls run in full precision (``torch.get_float32_matmul_precision() ==
         "highest"`` and, on CUDA, TF32 off), else ``"fft"``. Both give the same operator to
         float32 rounding.
+    factorization : {None, "dense", "tucker", "cp", "tt"}, default None
+        How the weight is stored (:mod:`sciml.neural.factorized`). ``None``/``"dense"``: a
+        plain complex parameter ``weight``. Otherwise ``weight`` is a factorized module that
+        the layer contracts with directly, on the kept modes only.
+    rank : int or float, default 1.0
+        Rank of the factorization: an int, or a float in ``(0, 1]`` giving the fraction of
+        the dense parameter count to keep (see :func:`sciml.neural.factorized.resolve_rank`).
+        Must be ``1.0`` for a dense weight.
 
     Attributes
     ----------
-    weight : torch.nn.Parameter
-        complex64, ``(in_channels, out_channels, *n_modes[:-1], n_modes[-1] // 2 + 1)``,
-        non-last mode axes in FFT order.
+    weight : torch.nn.Parameter or AbstractSpectralWeight
+        Dense: complex64, ``(in_channels, out_channels, *n_modes[:-1], n_modes[-1] // 2 +
+        1)``, non-last mode axes in FFT order. Factorized: a module implying a tensor of that
+        shape.
     bias : torch.nn.Parameter or None
         ``(out_channels,)``.
+    active_modes : torch.Tensor
+        Buffer, int64 ``(dim,)``: the modes in use per axis, in the ``n_modes`` convention
+        (default ``n_modes``). Frequencies outside the block of ``active_modes`` are skipped:
+        they contribute nothing and their weights get zero gradient. Saved in the state dict,
+        so resuming restores it. Change it with :meth:`set_active_modes` (or by loading a
+        state dict), not by writing to the buffer: the forward pass reads a host copy.
+        State dicts written before this buffer existed load with all modes active.
 
     Notes
     -----
-    Weights are drawn with real and imaginary parts i.i.d. ``N(0, 1 / (in + out))``, so
+    Dense weights are drawn with real and imaginary parts i.i.d. ``N(0, 1 / (in + out))``, so
     ``E|w|^2 = 2 / (in + out)`` (a Glorot-like scale: for a smooth input of unit variance the
-    output variance is about ``2 * in / (in + out)``). The global torch RNG is used; seed it
-    with ``torch.manual_seed`` or :func:`sciml.core.device.seed_everything`. The bias starts
-    at zero.
+    output variance is about ``2 * in / (in + out)``); factorized weights are initialised to
+    the same second moment. The global torch RNG is used; seed it with ``torch.manual_seed``
+    or :func:`sciml.core.device.seed_everything`. The bias starts at zero.
 
     FFTs use ``norm="forward"``, so the stored spectrum approximates Fourier-series
     coefficients independently of the resolution; the overall operator does not depend on
     this choice.
+
+    Active modes ``m`` give exactly the layer built with ``n_modes=m`` whose weight is the
+    matching sub-block (the kept frequencies of ``m``, see :func:`kept_frequencies`).
     """
 
     def __init__(
@@ -297,30 +329,132 @@ class SpectralConv(nn.Module):
         n_modes: int | Sequence[int],
         bias: bool = True,
         transform: str = "auto",
+        factorization: str | None = None,
+        rank: int | float = 1.0,
     ) -> None:
         super().__init__()
         check_choice("transform", transform, ("auto", "dft", "fft"))
+        check_choice("factorization", factorization, (None, "dense", "tucker", "cp", "tt"))
         self.transform = transform
         self.in_channels = _check_channels("in_channels", in_channels)
         self.out_channels = _check_channels("out_channels", out_channels)
         self.n_modes = _normalise_modes(n_modes)
         self.dim = len(self.n_modes)
+        self.factorization = None if factorization == "dense" else factorization
         weight_modes = (*self.n_modes[:-1], self.n_modes[-1] // 2 + 1)
-        std = math.sqrt(2.0 / (self.in_channels + self.out_channels))
-        # complex randn has E|z|^2 = 1, i.e. real and imaginary variance 1/2 each
-        weight = torch.randn(
-            self.in_channels, self.out_channels, *weight_modes, dtype=torch.complex64
-        )
-        self.weight = nn.Parameter(weight * std)
+        shape = (self.in_channels, self.out_channels, *weight_modes)
+        weight = spectral_weight(self.factorization, shape, rank)
+        self.rank = rank
+        if self.factorization is None:
+            # a plain parameter keeps state dicts as they were: "weight", not "weight.weight"
+            self.weight = weight.weight
+        else:
+            self.weight = weight
         self.bias = nn.Parameter(torch.zeros(self.out_channels)) if bias else None
+        self.register_buffer("active_modes", torch.tensor(self.n_modes, dtype=torch.long))
+        # forward reads this host copy of the buffer: no device sync, and torch.compile
+        # guards on its value, so changing the active modes recompiles instead of being missed
+        self._active: tuple[int, ...] = self.n_modes
 
     def extra_repr(self) -> str:
-        return (
+        text = (
             f"in_channels={self.in_channels}, out_channels={self.out_channels}, "
             f"n_modes={self.n_modes}, bias={self.bias is not None}, "
             f"transform={self.transform!r}"
         )
+        if self.factorization is not None:
+            text += f", factorization={self.factorization!r}, rank={self.rank!r}"
+        return text
 
+    # ------------------------------------------------------------------ active modes
+    def get_active_modes(self) -> tuple[int, ...]:
+        """The active modes per axis (``n_modes`` convention), as Python ints."""
+        return self._active
+
+    def set_active_modes(self, modes: int | Sequence[int]) -> None:
+        """Use only the lowest ``modes`` per axis (``n_modes`` convention).
+
+        Parameters
+        ----------
+        modes : int or sequence of int
+            One value for all axes or one per axis, each in ``[1, n_modes[j]]``.
+        """
+        if isinstance(modes, int) and not isinstance(modes, bool):
+            modes = (modes,) * self.dim
+        try:
+            values = tuple(modes)
+        except TypeError:
+            values = ()
+        ok = len(values) == self.dim and all(
+            isinstance(m, int) and not isinstance(m, bool) and 1 <= m <= n
+            for m, n in zip(values, self.n_modes)
+        )
+        if not ok:
+            raise ValueError(
+                f"modes: got {modes!r}; expected an int or {self.dim} ints with "
+                f"1 <= modes[j] <= n_modes[j] = {self.n_modes}"
+            )
+        with torch.no_grad():
+            self.active_modes.copy_(torch.tensor(values, dtype=torch.long))
+        self._active = tuple(int(m) for m in values)
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:
+        key = prefix + "active_modes"
+        if key not in state_dict:
+            # checkpoints from before incremental training: every mode was active
+            state_dict[key] = torch.tensor(self.n_modes, dtype=torch.long)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+        loaded = tuple(int(m) for m in self.active_modes.tolist())
+        if len(loaded) != self.dim or not all(1 <= m <= n for m, n in zip(loaded, self.n_modes)):
+            raise ValueError(
+                f"state_dict: {key} = {list(loaded)} does not fit n_modes = {self.n_modes}"
+            )
+        self._active = loaded
+
+    def active_block(self) -> list[tuple[int, int]]:
+        """Block ``(a, b)`` per stored mode axis of the active modes (any grid).
+
+        Non-last axes keep frequencies ``-a..b``; the last keeps ``0..b`` (``a = 0``).
+        """
+        modes = self.get_active_modes()
+        block = [(m // 2, (m - 1) // 2) for m in modes[:-1]]
+        return [*block, (0, modes[-1] // 2)]
+
+    def mode_energy(self, axis: int) -> tuple[list[int], torch.Tensor]:
+        """Spectral energy of the active weight along one spatial axis.
+
+        Parameters
+        ----------
+        axis : int
+            Spatial axis ``0 <= axis < dim``.
+
+        Returns
+        -------
+        freqs : list of int
+            The active integer frequencies of that axis (FFT order, as
+            :func:`kept_frequencies`).
+        energy : torch.Tensor
+            Real ``(len(freqs),)``: ``sum |W|^2`` over channels and the other active modes
+            for each frequency, computed from the factors without the dense weight.
+        """
+        if isinstance(axis, bool) or not isinstance(axis, int) or not 0 <= axis < self.dim:
+            raise ValueError(f"axis: got {axis!r}; expected an int in [0, {self.dim})")
+        block = self.active_block()
+        a, b = block[axis]
+        freqs = list(range(b + 1)) + list(range(-a, 0))
+        with torch.no_grad():
+            if self.factorization is None:
+                w = self.weight
+                for j, (aj, bj) in enumerate(block):
+                    w = gather_block(w, 2 + j, aj, bj)
+                dims = [d for d in range(w.ndim) if d != 2 + axis]
+                energy = w.abs().square().sum(dim=dims)
+            else:
+                assert isinstance(self.weight, AbstractSpectralWeight)
+                energy = self.weight.slice_energy(axis, block)
+        return freqs, energy
+
+    # ------------------------------------------------------------------ forward
     def _check_input(
         self, x: torch.Tensor, output_shape: Sequence[int] | None
     ) -> tuple[int, ...]:
@@ -360,17 +494,14 @@ class SpectralConv(nn.Module):
 
     def _forward(self, x: torch.Tensor, out_shape: tuple[int, ...]) -> torch.Tensor:
         real = torch.float64 if x.dtype == torch.float64 else torch.float32
-        cplx = torch.complex128 if real == torch.float64 else torch.complex64
         x = x.to(real)
         in_shape = tuple(x.shape[2:])
-        k_last = min(self.n_modes[-1] // 2, in_shape[-1] // 2, out_shape[-1] // 2)
+        modes = self.get_active_modes()
+        k_last = min(modes[-1] // 2, in_shape[-1] // 2, out_shape[-1] // 2)
         ranges = [
             _kept_range(m, (n_in, n_out))
-            for m, n_in, n_out in zip(self.n_modes[:-1], in_shape, out_shape)
+            for m, n_in, n_out in zip(modes[:-1], in_shape, out_shape)
         ]
-        weight = self.weight.to(cplx).narrow(-1, 0, k_last + 1)
-        for j, (a, b) in enumerate(ranges):
-            weight = _gather(weight, 2 + j, self.n_modes[j], a, b)
 
         use_dft = self.transform == "dft"
         if self.transform == "auto":
@@ -378,34 +509,36 @@ class SpectralConv(nn.Module):
             sizes = [max(i, o) for i, o in zip(in_shape, out_shape)]
             use_dft = _use_dft(kept, sizes, x.device)
         if use_dft:
-            return self._forward_dft(x, weight, ranges, k_last, out_shape)
-        return self._forward_fft(x, weight, ranges, k_last, out_shape)
+            return self._forward_dft(x, ranges, k_last, out_shape)
+        return self._forward_fft(x, ranges, k_last, out_shape)
 
-    def _contract(self, z: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
-        """``(batch, in, *kept) x (in, out, *kept) -> (batch, out, *kept)``."""
-        batch, kept = z.shape[0], z.shape[2:]
-        n_kept = math.prod(kept)
-        # one (batch, in) @ (in, out) product per kept mode, batched over the modes
-        zk = z.reshape(batch, self.in_channels, n_kept).permute(2, 0, 1)
-        wk = weight.reshape(self.in_channels, self.out_channels, n_kept).permute(2, 0, 1)
-        y = torch.bmm(zk, wk).permute(1, 2, 0)
-        if self.bias is not None:
-            # a constant is the zero-frequency coefficient (always kept): adding the bias
-            # here costs a pass over the small spectrum instead of over the output field
-            dc = self.bias.to(y.dtype)[:, None]
-            y = torch.cat([y[..., :1] + dc, y[..., 1:]], dim=-1)
-        return y.reshape(batch, self.out_channels, *kept)
+    def _contract(
+        self, z: torch.Tensor, ranges: list[tuple[int, int]], k_last: int
+    ) -> torch.Tensor:
+        """``(batch, in, *kept) -> (batch, out, *kept)`` on the kept block, plus the bias."""
+        block = [*ranges, (0, k_last)]
+        if self.factorization is None:
+            y = dense_contract(z, self.weight, block)
+        else:
+            y = self.weight.contract(z, block)
+        if self.bias is None:
+            return y
+        # a constant is the zero-frequency coefficient (always kept): adding the bias
+        # here costs a pass over the small spectrum instead of over the output field
+        flat = y.flatten(2)
+        dc = self.bias.to(flat.dtype)[:, None]
+        flat = torch.cat([flat[..., :1] + dc, flat[..., 1:]], dim=-1)
+        return flat.view(y.shape)
 
     def _forward_dft(
         self,
         x: torch.Tensor,
-        weight: torch.Tensor,
         ranges: list[tuple[int, int]],
         k_last: int,
         out_shape: tuple[int, ...],
     ) -> torch.Tensor:
         real = x.dtype
-        cplx = weight.dtype
+        cplx = torch.complex128 if real == torch.float64 else torch.complex64
         in_shape = tuple(x.shape[2:])
         batch, d = x.shape[0], self.dim
         dev = x.device
@@ -420,7 +553,7 @@ class SpectralConv(nn.Module):
             z = torch.matmul(mat, z.reshape(-1, in_shape[j], trailing))
             trailing *= a + b + 1
         kept = [a + b + 1 for a, b in ranges] + [k_last + 1]
-        y = self._contract(z.reshape(batch, self.in_channels, *kept), weight)
+        y = self._contract(z.reshape(batch, self.in_channels, *kept), ranges, k_last)
         leading = batch * self.out_channels
         for j in range(d - 1):
             a, b = ranges[j]
@@ -434,7 +567,6 @@ class SpectralConv(nn.Module):
     def _forward_fft(
         self,
         x: torch.Tensor,
-        weight: torch.Tensor,
         ranges: list[tuple[int, int]],
         k_last: int,
         out_shape: tuple[int, ...],
@@ -448,7 +580,7 @@ class SpectralConv(nn.Module):
         for j, (a, b) in enumerate(ranges):
             z = torch.fft.fft(z, dim=2 + j, norm="forward")
             z = _gather(z, 2 + j, in_shape[j], a, b)
-        y = self._contract(z, weight)
+        y = self._contract(z, ranges, k_last)
         for j in range(d - 1):
             a, b = ranges[j]
             axis = 2 + j
