@@ -1,8 +1,10 @@
-"""The ``sciml`` command: quickstart, data generation and inspection, plots, environment info."""
+"""The ``sciml`` command: quickstart, configuration-driven training and solving, evaluation and
+prediction from checkpoints, data generation and inspection, plots, environment info."""
 
 from __future__ import annotations
 
 import argparse
+import functools
 import inspect
 import json
 import os
@@ -13,7 +15,19 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["data_info", "main", "parse_param", "plot_file", "quickstart"]
+__all__ = [
+    "data_info",
+    "evaluate",
+    "main",
+    "parse_param",
+    "plot_compare",
+    "plot_file",
+    "plot_history",
+    "predict",
+    "quickstart",
+    "solve",
+    "train",
+]
 
 #: Settings of ``sciml quickstart``: a 32x32 Darcy problem an FNO learns to a few percent
 #: relative L2 in about two minutes on two CPU cores.
@@ -253,6 +267,436 @@ def plot_file(
     return written
 
 
+# -- sciml train / solve: configuration files ----------------------------------------------------
+#: Key of the resolved run configuration in a checkpoint's ``extra``.
+RUN_CONFIG_KEY = "run_config"
+
+
+def _write_config(config: Any, out: Path) -> Path:
+    path = out / "config.toml"
+    path.write_text(
+        "# Resolved configuration of this run (defaults filled in); "
+        "`sciml train` or `sciml solve` reruns it.\n" + config.to_toml()
+    )
+    return path
+
+
+def _window_layout(data: Any) -> dict[str, int]:
+    """``channels`` and ``static_channels`` of the windows a ``[data]`` section cuts."""
+    from sciml.config import _dataset
+    from sciml.data import open_dataset
+
+    with open_dataset(data.path) as source:
+        ds = _dataset(data, source, [0], {"stride": None})
+        return {"channels": ds.channels,
+                "static_channels": ds.in_channels - data.k_in * ds.channels}
+
+
+def _add_to_checkpoint(path: Path, model: Any, extra: dict[str, Any]) -> None:
+    """Rewrite a saved checkpoint with more entries in its ``extra`` (atomically)."""
+    from sciml.train.checkpoint import load_checkpoint, save_checkpoint
+
+    ckpt = load_checkpoint(path)
+    save_checkpoint(path, model=model, config=ckpt.config, extra=ckpt.extra | extra,
+                    step=ckpt.step, epoch=ckpt.epoch, rng=False)
+
+
+def train(config: Any, *, resume: bool = False, progress: bool = True) -> dict[str, Any]:
+    """Train the ``[model]`` on the ``[data]`` of a configuration with its ``[trainer]``.
+
+    Writes to ``output.dir``: ``config.toml`` (the resolved configuration, written before
+    training starts), ``last.pt`` (the trainer's checkpoint, every ``checkpoint_every``
+    epochs), ``model.pt`` (the trained solver, with the resolved configuration in its
+    ``extra["run_config"]``) and ``report.json``.
+
+    Parameters
+    ----------
+    config : Config or path-like
+        A :class:`sciml.config.Config`, or a file for :func:`sciml.config.load_config`.
+    resume : bool
+        Continue from ``output.dir/last.pt``.
+    progress : bool
+        Progress bars (unless the configuration sets ``trainer.progress``).
+
+    Returns
+    -------
+    dict with ``report``, ``solver``, ``out`` (folder), ``checkpoint`` (``model.pt``) and
+    ``config`` (the resolved :class:`~sciml.config.Config`).
+    """
+    from sciml.config import Config, build_datasets, build_model, build_trainer, load_config
+    from sciml.core.device import seed_everything
+    from sciml.core.problem import OperatorProblem
+    from sciml.neural.solver import NeuralOperatorSolver
+
+    if not isinstance(config, Config):
+        config = load_config(config)
+    config.require("train", "data", "model")
+    out = Path(config.output.dir)
+    last = out / "last.pt"
+    if resume and not last.is_file():
+        raise ValueError(f"--resume: no checkpoint {last} to resume from")
+    fixed: dict[str, Any] = {"checkpoint_dir": str(out), "seed": config.seed,
+                             "progress": progress}
+    if config.trainer.kind == "autoregressive":
+        if config.data.kind != "window":
+            raise ValueError("trainer.kind: 'autoregressive' needs data.kind = 'window'")
+    # The trainer is cheap to build: its option errors come before any data is read.
+    trainer = build_trainer(config.trainer, **fixed)
+    train_set, tests, grid = build_datasets(config.data, progress=progress)
+    if config.trainer.kind == "autoregressive":
+        fixed |= _window_layout(config.data)
+        trainer = build_trainer(config.trainer, **fixed)
+    x, y = train_set[0]
+    out_channels = y.shape[0]
+    if hasattr(trainer, "frames_per_call") and hasattr(trainer, "channels"):
+        out_channels = trainer.frames_per_call * trainer.channels
+    seed_everything(config.seed)
+    model = build_model(config.model, int(x.shape[0]), int(out_channels))
+    used = {k: v for k, v in fixed.items() if k != "checkpoint_dir"}
+    resolved = config.with_defaults(model=model.config, trainer=used)
+    out.mkdir(parents=True, exist_ok=True)
+    config_path = _write_config(resolved, out)
+    print(f"resolved configuration -> {config_path}")
+
+    problem = OperatorProblem(train_set, tests, name=Path(config.data.path).stem, grid=grid)
+    solver = NeuralOperatorSolver(model, trainer, normalize=config.data.normalize)
+    if resume:
+        # NeuralOperatorSolver.fit has no resume argument; hand it to the trainer's fit.
+        trainer.fit = functools.partial(trainer.fit, resume=last)
+        print(f"resuming from {last}")
+    solver.fit(problem)
+    report = _metrics_report(solver, tests, problem.name)
+    report.history = list(solver.history_)
+    report.timings.update(solver.timings_)
+    report.info["config"] = resolved.to_dict()
+    print()
+    print(report.table())
+    checkpoint = out / "model.pt"
+    solver.save(checkpoint)
+    _add_to_checkpoint(checkpoint, solver.model_, {RUN_CONFIG_KEY: resolved.to_dict()})
+    report.to_json(out / "report.json")
+    print(f"\nwrote {checkpoint}, {out / 'report.json'}")
+    return {"report": report, "solver": solver, "out": out, "checkpoint": checkpoint,
+            "config": resolved}
+
+
+def _to_numpy(values: Any) -> Any:
+    import numpy as np
+    import torch
+
+    return np.asarray(torch.as_tensor(values).detach().cpu(), dtype=np.float64)
+
+
+def _solution_figure(problem: Any, solver: Any, path: Path) -> Path | None:
+    """Exact vs predicted solution of a PDE problem, or the fit history of another solver."""
+    from sciml.core.problem import PDEProblem
+    from sciml.plot import compare, field, history
+
+    if isinstance(problem, PDEProblem):
+        grid = problem.default_grid()
+        points = grid.points()
+        pred = _to_numpy(solver.predict(points)).reshape(grid.shape)
+        title = f"{problem.name}, {type(solver).__name__}"
+        if problem.exact is not None:
+            truth = problem.exact_values(points).reshape(grid.shape)
+            compare(truth, pred, grid=grid, path=path, suptitle=title)
+        else:
+            field(pred, grid, title=title, path=path)
+        return path
+    records = getattr(solver, "history_", None)
+    if records:
+        history(records, path=path)
+        return path
+    return None
+
+
+def solve(config: Any, *, progress: bool = True) -> dict[str, Any]:
+    """Fit the ``[solver]`` to the ``[problem]`` of a configuration and evaluate it.
+
+    Writes to ``output.dir``: ``config.toml`` (resolved), ``solver.pt`` (``solver.save``),
+    ``report.json`` and ``solution.png`` (exact | prediction | error for PDE problems; the fit
+    history for others, when the solver records one).
+
+    Returns
+    -------
+    dict with ``report``, ``solver``, ``problem``, ``out`` and ``config``.
+    """
+    from sciml.config import Config, build_problem, build_solver, load_config
+
+    if not isinstance(config, Config):
+        config = load_config(config)
+    config.require("solve", "problem", "solver")
+    solver = build_solver(config.solver, progress=progress, seed=config.seed)
+    problem = build_problem(config.problem)
+    resolved = config.with_defaults()
+    out = Path(config.output.dir)
+    out.mkdir(parents=True, exist_ok=True)
+    print(f"resolved configuration -> {_write_config(resolved, out)}")
+    print(f"fitting {type(solver).__name__} to {getattr(problem, 'name', 'the problem')}")
+    solver.fit(problem)
+    report = problem.evaluate(solver)
+    report.info["config"] = resolved.to_dict()
+    print()
+    print(report.table())
+    solver.save(out / "solver.pt")
+    report.to_json(out / "report.json")
+    written = [out / "solver.pt", out / "report.json"]
+    figure = _solution_figure(problem, solver, out / "solution.png")
+    if figure is not None:
+        written.append(figure)
+    print("\nwrote " + ", ".join(str(p) for p in written))
+    return {"report": report, "solver": solver, "problem": problem, "out": out,
+            "config": resolved}
+
+
+# -- sciml evaluate / predict / plot history|compare: trained checkpoints ------------------------
+def _checkpoint_data(
+    extra: dict[str, Any],
+    data: str | os.PathLike[str],
+    inputs: Sequence[str] | None,
+    outputs: Sequence[str] | None,
+) -> tuple[Any, bool]:
+    """The ``[data]`` section to read ``data`` with, from the checkpoint's run configuration
+    (``inputs``/``outputs`` override it), and whether the checkpoint had one."""
+    import dataclasses
+
+    from sciml.config import DataConfig, parse_config
+
+    run = extra.get(RUN_CONFIG_KEY) or {}
+    if "data" in run:
+        section = parse_config({"data": run["data"]}).data
+        had = True
+    else:
+        if not inputs or not outputs:
+            raise ValueError(
+                "--inputs/--outputs: the checkpoint holds no run configuration (it was not "
+                "written by `sciml train`); name the input and output fields"
+            )
+        section = DataConfig(path=str(data), n_train=1, n_test=1, inputs=tuple(inputs),
+                             outputs=tuple(outputs))
+        had = False
+    changes: dict[str, Any] = {"path": str(data), "generate": None, "in_memory": False}
+    if inputs or outputs:
+        if section.kind != "operator":
+            raise ValueError("--inputs/--outputs: only for operator data, not time windows")
+        changes["inputs"] = tuple(inputs or section.inputs)
+        changes["outputs"] = tuple(outputs or section.outputs)
+    return dataclasses.replace(section, **changes), had
+
+
+def _load_for_data(
+    checkpoint: str | os.PathLike[str],
+    data: str | os.PathLike[str],
+    *,
+    resolutions: Sequence[int | None] | None = None,
+    n_test: int | None = None,
+    indices: Sequence[int] | None = None,
+    inputs: Sequence[str] | None = None,
+    outputs: Sequence[str] | None = None,
+    device: str = "auto",
+) -> tuple[Any, Any, dict[str, Any]]:
+    """The solver of a checkpoint, its ``[data]`` section for ``data``, and the named sets."""
+    from sciml.config import build_datasets
+    from sciml.data import open_dataset
+    from sciml.neural.solver import NeuralOperatorSolver
+    from sciml.train.checkpoint import load_checkpoint
+
+    extra = load_checkpoint(checkpoint).extra
+    solver = NeuralOperatorSolver.load(checkpoint, device=device)
+    section, had_config = _checkpoint_data(extra, data, inputs, outputs)
+    if n_test is None and indices is None and not had_config:
+        with open_dataset(data) as ds:
+            n_test = ds.n_samples
+    _, sets, _ = build_datasets(section, path=data, n_test=n_test, indices=indices,
+                                test_resolutions=resolutions, train=False)
+    return solver, section, sets
+
+
+def _outputs(solver: Any, x: Any, target_channels: int, batch_size: int | None) -> Any:
+    """What the solver predicts for targets of ``target_channels`` channels: one call, or
+    for an autoregressive solver the rollout over all the target's frames."""
+    if getattr(solver, "autoregressive", False):
+        frames = target_channels // solver.rollout_layout()["channels"]
+        return solver.rollout(x, frames, batch_size=batch_size)
+    return solver.predict(x, batch_size=batch_size)
+
+
+def _predict_set(solver: Any, dataset: Any, batch_size: int | None) -> tuple[Any, Any]:
+    """Predictions and targets ``(n, C_out, *space)`` of a whole dataset, on the CPU."""
+    import torch
+    from torch.utils.data import DataLoader
+
+    batches = (dataset.iter_batches(batch_size) if hasattr(dataset, "iter_batches")
+               else DataLoader(dataset, batch_size=batch_size or 32, shuffle=False))
+    preds, targets = [], []
+    for x, y in batches:
+        pred = _outputs(solver, x, y.shape[1], batch_size)
+        preds.append(torch.as_tensor(pred).float().cpu())
+        targets.append(y.float())
+    return torch.cat(preds), torch.cat(targets)
+
+
+def _metrics_report(
+    solver: Any, sets: dict[str, Any], name: str, batch_size: int | None = None
+) -> Any:
+    """Relative L2 (mean and max over samples) and the PDEBench metrics on each set."""
+    from sciml.core.report import Report
+    from sciml.train.metrics import pdebench_metrics, relative_l2
+
+    report = Report(problem=name, solver=type(solver.model_.model).__name__)
+    for key, dataset in sets.items():
+        pred, target = _predict_set(solver, dataset, batch_size)
+        rel = relative_l2(pred, target)
+        grid = getattr(dataset, "grid", None)
+        lengths = grid.box.lengths.tolist() if grid is not None else 1.0
+        report.add(key, n=len(rel), rel_l2=float(rel.mean()), rel_l2_max=float(rel.max()),
+                   **pdebench_metrics(pred, target, lengths=lengths))
+    return report
+
+
+def evaluate(
+    checkpoint: str | os.PathLike[str],
+    data: str | os.PathLike[str],
+    *,
+    resolutions: Sequence[int] | None = None,
+    n_test: int | None = None,
+    inputs: Sequence[str] | None = None,
+    outputs: Sequence[str] | None = None,
+    device: str = "auto",
+    batch_size: int | None = None,
+) -> Any:
+    """Metrics of a trained checkpoint on the last ``n_test`` samples of a data file.
+
+    Fields, time windows and the default resolution come from the run configuration
+    stored in the checkpoint (``sciml train`` writes it); ``inputs``/``outputs`` name the
+    fields for checkpoints without one.
+
+    Parameters
+    ----------
+    checkpoint : path-like
+        ``model.pt`` or ``last.pt`` of a run.
+    data : path-like
+        Any file :func:`sciml.data.open` reads.
+    resolutions : sequence of int, optional
+        Evaluate at each of these resolutions (one test set ``test@<r>`` each); default the
+        run's test sets (``data.test_resolutions``, else the training resolution, named
+        ``test``).
+    n_test : int, optional
+        Samples, from the end of the file; default the run's ``data.n_test`` (or every
+        sample when the checkpoint has no run configuration).
+
+    Returns
+    -------
+    Report
+        Per test set: ``n``, ``rel_l2`` (mean over samples), ``rel_l2_max`` and the PDEBench
+        metrics of :func:`sciml.train.metrics.pdebench_metrics` (``rmse``, ``nrmse``,
+        ``crmse``, ``max_error``, ``brmse``, ``frmse_low``/``mid``/``high``).
+    """
+    solver, _, sets = _load_for_data(
+        checkpoint, data, resolutions=resolutions or None, n_test=n_test, inputs=inputs,
+        outputs=outputs, device=device)
+    report = _metrics_report(solver, sets, Path(data).stem, batch_size)
+    report.info.update(checkpoint=str(checkpoint), data=str(data))
+    return report
+
+
+def predict(
+    checkpoint: str | os.PathLike[str],
+    data: str | os.PathLike[str],
+    output: str | os.PathLike[str],
+    *,
+    resolution: int | None = None,
+    n_test: int | None = None,
+    inputs: Sequence[str] | None = None,
+    outputs: Sequence[str] | None = None,
+    device: str = "auto",
+    batch_size: int | None = None,
+) -> Path:
+    """Write a trained checkpoint's predictions for the samples of a data file.
+
+    The file is in the native sciml layout (:func:`sciml.data.write`): one field per output
+    field of the run, named like it, ``(sample, 1, *space, channel)``, on the grid of the
+    inputs (subsampled to ``resolution``), with per-sample parameter ``sample`` (the
+    sample's index in ``data``) and attributes ``pde``, ``params``, ``source``,
+    ``checkpoint``.
+
+    ``n_test`` takes the last samples of the file; default all of them.
+    """
+    import numpy as np
+
+    from sciml.data import open_dataset
+    from sciml.data import write as write_data
+
+    with open_dataset(data) as ds:
+        n_samples, attrs = ds.n_samples, ds.attrs
+        channels = {name: ds.field(name).shape[-1] for name in ds.fields}
+    solver, section, sets = _load_for_data(
+        checkpoint, data, resolutions=[resolution], n_test=n_test or n_samples,
+        inputs=inputs, outputs=outputs, device=device)
+    if section.kind != "operator":
+        raise ValueError(
+            "predict: the checkpoint was trained on time windows; `sciml predict` writes "
+            "operator predictions only (use NeuralOperatorSolver.rollout in Python)"
+        )
+    (dataset,) = sets.values()
+    pred, _ = _predict_set(solver, dataset, batch_size)
+    values = pred.numpy().astype(np.float32)
+    fields, start = {}, 0
+    for name in section.outputs:
+        c = channels[name]
+        fields[name] = np.moveaxis(values[:, start:start + c], 1, -1)[:, None]
+        start += c
+    meta = {"pde": str(attrs.get("pde", "prediction")), "params": attrs.get("params", {}),
+            "source": str(data), "checkpoint": str(checkpoint)}
+    return write_data(output, fields, dataset.grid, attrs=meta,
+                      params={"sample": dataset.indices})
+
+
+def plot_history(
+    checkpoint: str | os.PathLike[str],
+    output: str | os.PathLike[str],
+    keys: Sequence[str] | None = None,
+) -> Path:
+    """Training curves (losses, test metrics, learning rate) of a checkpoint's history."""
+    from sciml.plot import history
+    from sciml.train.checkpoint import load_checkpoint
+
+    records = load_checkpoint(checkpoint).extra.get("history") or []
+    if not records:
+        raise ValueError(f"checkpoint: {checkpoint} holds no training history")
+    history(records, keys=keys, path=output)
+    return Path(output)
+
+
+def plot_compare(
+    checkpoint: str | os.PathLike[str],
+    data: str | os.PathLike[str],
+    output: str | os.PathLike[str],
+    *,
+    sample: int = 0,
+    channel: int = 0,
+    resolution: int | None = None,
+    inputs: Sequence[str] | None = None,
+    outputs: Sequence[str] | None = None,
+    device: str = "auto",
+) -> Path:
+    """Truth | prediction | error of one output channel of one sample of a data file
+    (``sample`` is its index in the file, negative from the end; for time windows, the
+    sample's first window)."""
+    from sciml.plot import compare
+
+    solver, _, sets = _load_for_data(
+        checkpoint, data, resolutions=[resolution], indices=[sample], inputs=inputs,
+        outputs=outputs, device=device)
+    (dataset,) = sets.values()
+    x, y = dataset[0]
+    pred = _outputs(solver, x[None], y.shape[0], None)[0]
+    c = _index("--channel", channel, y.shape[0], "output channels")
+    compare(y[c], pred[c], grid=dataset.grid, path=output,
+            suptitle=f"{Path(data).stem}, sample {sample}, channel {c}")
+    return Path(output)
+
+
 # -- sciml data generate --param -------------------------------------------------------------
 #: Options of ``generate`` that have their own flags and may not be given as --param.
 _RESERVED_PARAMS = ("n", "resolution", "seed", "progress", "path")
@@ -324,6 +768,27 @@ def _generate(args: argparse.Namespace) -> None:
 
 
 
+def _add_set(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE",
+                        dest="overrides",
+                        help="override a configuration key (repeatable), e.g. trainer.lr=1e-3; "
+                             "the value is read as TOML, else as a string")
+
+
+def _add_checkpoint_options(parser: argparse.ArgumentParser, batch: bool = True) -> None:
+    parser.add_argument("--inputs", nargs="+", metavar="FIELD",
+                        help="input fields (default: those of the run configuration)")
+    parser.add_argument("--outputs", nargs="+", metavar="FIELD",
+                        help="output fields (default: those of the run configuration)")
+    parser.add_argument("--device", default="auto", help="auto, cpu or cuda (%(default)s)")
+    if batch:
+        parser.add_argument("--batch-size", type=int, help="samples per forward pass")
+
+
+#: ``sciml plot WORD ...`` forms that are commands, not data files.
+_PLOT_COMMANDS = ("history", "compare")
+
+
 def _parser() -> argparse.ArgumentParser:
     from sciml.core.registry import GENERATORS
     from sciml.data import generate as _  # noqa: F401  (registers the generators)
@@ -359,7 +824,60 @@ def _parser() -> argparse.ArgumentParser:
     i = dsub.add_parser("info", help="layout, fields, shapes, grid, times and attributes")
     i.add_argument("file", help="HDF5 data file (PDEBench, The Well or sciml layout)")
 
-    p = sub.add_parser("plot", help="draw one sample of a field from a data file")
+    t = sub.add_parser(
+        "train", help="train a neural operator from a configuration file",
+        description="Train the [model] on the [data] of a configuration with its [trainer]; "
+                    "writes config.toml, last.pt, model.pt and report.json to output.dir.")
+    t.add_argument("config", help="TOML (or YAML) configuration file")
+    _add_set(t)
+    t.add_argument("--resume", action="store_true", help="continue from output.dir/last.pt")
+    t.add_argument("--no-progress", action="store_true", help="hide progress bars")
+
+    s = sub.add_parser(
+        "solve", help="fit a PDE/parametric solver from a configuration file",
+        description="Fit the [solver] to the [problem] of a configuration and evaluate it; "
+                    "writes config.toml, solver.pt, report.json and solution.png to output.dir.")
+    s.add_argument("config", help="TOML (or YAML) configuration file")
+    _add_set(s)
+    s.add_argument("--no-progress", action="store_true", help="hide progress bars")
+
+    e = sub.add_parser("evaluate", help="metrics of a trained checkpoint on a data file")
+    e.add_argument("checkpoint", help="model.pt or last.pt written by sciml train")
+    e.add_argument("data", help="HDF5 data file")
+    e.add_argument("--resolution", type=int, nargs="+", metavar="N",
+                   help="evaluate at these resolutions (default: the run's test resolutions)")
+    e.add_argument("--n-test", type=int, help="last N samples (default: the run's n_test)")
+    e.add_argument("--json", metavar="FILE", help="also write the report as JSON")
+    _add_checkpoint_options(e)
+
+    r = sub.add_parser("predict", help="write a trained checkpoint's predictions to HDF5")
+    r.add_argument("checkpoint", help="model.pt or last.pt written by sciml train")
+    r.add_argument("data", help="HDF5 data file with the input fields")
+    r.add_argument("-o", "--output", required=True, help="HDF5 file to write (sciml layout)")
+    r.add_argument("--resolution", type=int, help="subsample the inputs to N points per axis")
+    r.add_argument("--n-test", type=int, help="last N samples (default: all)")
+    _add_checkpoint_options(r)
+
+    ph = sub.add_parser("plot-history", prog="sciml plot history",
+                        description="Training curves of a checkpoint.")
+    ph.add_argument("checkpoint", help="model.pt or last.pt")
+    ph.add_argument("-o", "--output", default="history.png", help="PNG file (%(default)s)")
+    ph.add_argument("--keys", nargs="+", help="quantities to draw (default: all)")
+    pc = sub.add_parser("plot-compare", prog="sciml plot compare",
+                        description="Truth | prediction | error of one sample.")
+    pc.add_argument("checkpoint", help="model.pt or last.pt")
+    pc.add_argument("data", help="HDF5 data file")
+    pc.add_argument("--sample", type=int, default=0, help="sample index in the file (%(default)s)")
+    pc.add_argument("--channel", type=int, default=0, help="output channel (%(default)s)")
+    pc.add_argument("--resolution", type=int, help="subsample to N points per axis")
+    pc.add_argument("-o", "--output", default="compare.png", help="PNG file (%(default)s)")
+    _add_checkpoint_options(pc, batch=False)
+
+    p = sub.add_parser(
+        "plot", help="draw a field of a data file; `plot history|compare CHECKPOINT ...`",
+        description="Draw one sample of a field from a data file. Also: `sciml plot history "
+                    "CHECKPOINT [-o FILE]` (training curves) and `sciml plot compare CHECKPOINT "
+                    "DATA --sample I [-o FILE]` (truth | prediction | error).")
     p.add_argument("file", help="HDF5 data file")
     p.add_argument("--field", required=True, help="field name (see sciml data info)")
     p.add_argument("--sample", type=int, default=0, help="sample index (%(default)s)")
@@ -374,6 +892,11 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``sciml`` command; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if len(argv) > 1 and argv[0] == "plot" and argv[1] in _PLOT_COMMANDS:
+        # `sciml plot history|compare ...` next to `sciml plot FILE --field ...`; a data file
+        # literally named "history" or "compare" is reached as ./history.
+        argv = [f"plot-{argv[1]}", *argv[2:]]
     args = _parser().parse_args(argv)
     try:
         if args.command == "quickstart":
@@ -388,6 +911,34 @@ def main(argv: Sequence[str] | None = None) -> int:
             _generate(args)
         elif args.command == "data" and args.data_command == "info":
             print(data_info(args.file))
+        elif args.command in ("train", "solve"):
+            from sciml.config import load_config
+
+            config = load_config(args.config, args.overrides)
+            if args.command == "train":
+                train(config, resume=args.resume, progress=not args.no_progress)
+            else:
+                solve(config, progress=not args.no_progress)
+        elif args.command == "evaluate":
+            report = evaluate(args.checkpoint, args.data, resolutions=args.resolution,
+                              n_test=args.n_test, inputs=args.inputs, outputs=args.outputs,
+                              device=args.device, batch_size=args.batch_size)
+            print(report.table())
+            if args.json:
+                report.to_json(args.json)
+                print(f"wrote {args.json}")
+        elif args.command == "predict":
+            path = predict(args.checkpoint, args.data, args.output, resolution=args.resolution,
+                           n_test=args.n_test, inputs=args.inputs, outputs=args.outputs,
+                           device=args.device, batch_size=args.batch_size)
+            print(f"wrote {path}")
+        elif args.command == "plot-history":
+            print(f"wrote {plot_history(args.checkpoint, args.output, keys=args.keys)}")
+        elif args.command == "plot-compare":
+            path = plot_compare(args.checkpoint, args.data, args.output, sample=args.sample,
+                                channel=args.channel, resolution=args.resolution,
+                                inputs=args.inputs, outputs=args.outputs, device=args.device)
+            print(f"wrote {path}")
         elif args.command == "plot":
             for path in plot_file(args.file, args.field, sample=args.sample, time=args.time,
                                   channel=args.channel, output=args.output,
