@@ -12,6 +12,8 @@ __getattr__, __dir__, __all__ = lazy_exports(
     __name__,
     {
         "Box": "sciml.core.grid",
+        "Config": "sciml.config",
+        "ConfigError": "sciml.config",
         "Dirichlet": "sciml.core.conditions",
         "Grid": "sciml.core.grid",
         "Initial": "sciml.core.conditions",
@@ -27,8 +29,9 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "PINNSolver": "sciml.pig.pinn",
         "Periodic": "sciml.core.conditions",
         "Report": "sciml.core.report",
+        "load_config": "sciml.config",
         "Solver": "sciml.core.solver",
     },
-    submodules=("core", "data", "gp", "linalg", "neural", "pig", "plot", "problems", "reference",
-                "rom", "train"),
+    submodules=("config", "core", "data", "gp", "linalg", "neural", "pig", "plot", "problems",
+                "reference", "rom", "train"),
 )

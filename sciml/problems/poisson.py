@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from sciml.core.problem import PDEProblem
+from sciml.core.registry import PROBLEMS
 from sciml.core.residual import Coordinates
 from sciml.problems.allen_cahn import (
     CASES_1D,
@@ -45,6 +46,7 @@ def _poisson(m: Manufactured, dim: str) -> PDEProblem:
     return manufactured_problem(m, residual, "poisson", dim)
 
 
+@PROBLEMS.register("poisson_1d")
 def poisson_1d(case: str) -> PDEProblem:
     """1-D Poisson ``u_xx = f`` with Dirichlet data from the exact solution.
 
@@ -57,6 +59,7 @@ def poisson_1d(case: str) -> PDEProblem:
     return _poisson(manufactured_1d(case), "1d")
 
 
+@PROBLEMS.register("poisson_2d")
 def poisson_2d(case: str) -> PDEProblem:
     """2-D Poisson ``u_xx + u_yy = f`` on ``[0, 2 pi]^2`` with Dirichlet data.
 
