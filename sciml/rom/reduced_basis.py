@@ -562,7 +562,10 @@ class NonintrusiveReducedBasisSolver(ReducedBasisSolver):
     scm_tol, scm_constraints : float, int
         Successive-constraint tolerance on ``(UB - LB) / UB`` over the greedy training set
         and largest number of constraints (exact eigenvalue solves).
-    Other parameters as in :class:`ReducedBasisSolver`.
+
+    Notes
+    -----
+    The other parameters are those of :class:`ReducedBasisSolver`.
     """
 
     def __init__(
