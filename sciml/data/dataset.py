@@ -179,6 +179,17 @@ def _check_indices(indices: Any, n: int) -> np.ndarray:
     return idx
 
 
+def _check_field_dtypes(arrays: dict[str, LazyArray], dtype: torch.dtype) -> None:
+    """Refuse fields that cannot become tensors of ``dtype`` (strings, or complex into real)."""
+    allowed = "biufc" if dtype.is_complex else "biuf"
+    for name, arr in arrays.items():
+        if arr.dtype.kind not in allowed:
+            raise ValueError(
+                f"fields: field {name!r} has dtype {arr.dtype}; a dataset of {dtype} tensors "
+                f"needs {'numeric' if dtype.is_complex else 'real numeric'} fields"
+            )
+
+
 def _check_dtype(dtype: Any) -> torch.dtype:
     if not isinstance(dtype, torch.dtype) or not (dtype.is_floating_point or dtype.is_complex):
         raise ValueError(f"dtype: expected a floating torch dtype, got {dtype!r}")
@@ -292,6 +303,7 @@ class OperatorDataset(_SpatialDataset):
         self._arrays: dict[str, LazyArray] = {
             n: source.field(n) for n in (*self._inputs, *self._outputs)
         }
+        _check_field_dtypes(self._arrays, _check_dtype(dtype))
         self._indices = _check_indices(indices, source.n_samples)
         if not _is_int(time_index):
             raise ValueError(f"time_index: expected an integer, got {time_index!r}")
@@ -481,6 +493,7 @@ class WindowDataset(_SpatialDataset):
             if not _is_int(value) or value < 1:
                 raise ValueError(f"{name}: expected a positive integer, got {value!r}")
         self._arrays = {n: source.field(n) for n in (*self._fields, *self._static)}
+        _check_field_dtypes(self._arrays, _check_dtype(dtype))
         lengths = {n: self._arrays[n].shape[1] for n in self._fields}
         if len(set(lengths.values())) != 1 or min(lengths.values()) < 2:
             raise ValueError(

@@ -77,6 +77,7 @@ __all__ = [
     "detect_layout",
     "grid_from_coordinates",
     "open_dataset",
+    "read_real",
     "register_layout",
     "write",
 ]
@@ -688,9 +689,32 @@ def grid_from_coordinates(
     return Grid(dict(coords), periodic=per, box=Box(**bounds), kind=kinds)
 
 
+def read_real(path: str, key: str, values: Any) -> np.ndarray:
+    """Real numbers of an HDF5 dataset (or an array) as float64, or a ValueError.
+
+    A group, a non-numeric or complex dtype, or a dataset that cannot be read (damaged
+    storage) is a ``ValueError`` naming file and key, never h5py's ``TypeError`` or
+    ``OSError`` nor NumPy's ``ComplexWarning``.
+    """
+    if isinstance(values, h5py.Group):
+        raise ValueError(f"{path}: {key!r}: expected a dataset, found a group")
+    if isinstance(values, h5py.Dataset):
+        try:
+            values = values[()]
+        except OSError as err:
+            raise ValueError(f"{path}: {key!r}: cannot be read ({err})") from None
+    arr = np.asarray(values)
+    if arr.dtype.kind not in "iuf":
+        raise ValueError(f"{path}: {key!r}: expected real numbers, got dtype {arr.dtype}")
+    return arr.astype(np.float64)
+
+
 def check_coordinates(path: str, key: str, values: Any) -> np.ndarray:
-    """A coordinate array as float64, or a ValueError naming file, key and problem."""
-    c = np.asarray(values, dtype=np.float64)
+    """A coordinate array as float64, or a ValueError naming file, key and problem.
+
+    ``values`` is an array or an HDF5 dataset (read here, see :func:`read_real`).
+    """
+    c = read_real(path, key, values)
     if c.ndim != 1 or c.size == 0:
         raise ValueError(f"{path}: {key!r}: wrong rank: coordinates must be a non-empty 1-D "
                          f"array, got shape {c.shape}")
@@ -936,7 +960,7 @@ class NativeDataset(H5Dataset):
             key = f"grid/{a}"
             if a not in g or not isinstance(g[a], h5py.Dataset):
                 raise self._error(key, "missing coordinate dataset")
-            c = np.asarray(g[a][()], dtype=np.float64)
+            c = read_real(self._path, key, g[a])
             if c.ndim != 1 or c.size == 0:
                 raise self._error(key, f"expected a non-empty 1-D array, got shape {c.shape}")
             if not np.all(np.isfinite(c)):
@@ -957,7 +981,7 @@ class NativeDataset(H5Dataset):
             raise self._error("grid", f"invalid grid ({err})") from None
         times = None
         if "t" in g and "t" not in names:
-            times = np.asarray(g["t"][()], dtype=np.float64)
+            times = read_real(self._path, "grid/t", g["t"])
             if times.ndim != 1 or times.size == 0:
                 raise self._error("grid/t", f"expected a non-empty 1-D array, got {times.shape}")
             if not np.all(np.isfinite(times)):
@@ -1004,6 +1028,9 @@ class NativeDataset(H5Dataset):
     def _load_params(self, f: h5py.File) -> dict[str, LazyArray]:
         if "params" not in f:
             return {}
+        if not isinstance(f["params"], h5py.Group):
+            raise self._error("params", "expected a group of per-sample parameters, found a "
+                                        "dataset")
         out = {}
         for name, dset in f["params"].items():
             key = f"params/{name}"

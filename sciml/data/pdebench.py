@@ -100,7 +100,7 @@ class _SingleFile(H5Dataset):
         for a in _AXES:
             key = f"{a}-coordinate"
             if key in f:
-                coords[a] = check_coordinates(self._path, key, self._dataset_at(f, key)[()])
+                coords[a] = check_coordinates(self._path, key, self._dataset_at(f, key))
         if "z" in coords and "y" not in coords:
             raise self._error("y-coordinate", "missing dataset (the file has z-coordinate)")
         return coords
@@ -108,7 +108,7 @@ class _SingleFile(H5Dataset):
     def _load_times(self, f: h5py.File, n_time: int) -> np.ndarray | None:
         if "t-coordinate" not in f:
             return None
-        t = check_coordinates(self._path, "t-coordinate", self._dataset_at(f, "t-coordinate")[()])
+        t = check_coordinates(self._path, "t-coordinate", self._dataset_at(f, "t-coordinate"))
         # PDEBench stores the time of every step plus the final time: nt + 1 entries
         if t.size not in (n_time, n_time + 1):
             raise self._error(
@@ -293,6 +293,8 @@ class PDEBenchGroupsDataset(H5Dataset):
     def _load_grid(
         self, f: h5py.File, group: str
     ) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
+        if not isinstance(f[group], h5py.Group):
+            raise self._error(group, "expected a per-sample group, found a dataset")
         g = f[group].get("grid")
         if not isinstance(g, h5py.Group):
             raise self._error(f"{group}/grid", "missing group (the coordinates)")
@@ -302,10 +304,10 @@ class PDEBenchGroupsDataset(H5Dataset):
         for a in _AXES:
             if a in g:
                 key = f"{group}/grid/{a}"
-                coords[a] = check_coordinates(self._path, key, g[a][()])
+                coords[a] = check_coordinates(self._path, key, g[a])
         times = None
         if "t" in g:
-            times = check_coordinates(self._path, f"{group}/grid/t", g["t"][()])
+            times = check_coordinates(self._path, f"{group}/grid/t", g["t"])
         return coords, times
 
     def _data_shape(self, f: h5py.File, group: str, d: int) -> tuple[tuple[int, ...], Any]:

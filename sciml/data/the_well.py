@@ -47,6 +47,7 @@ from sciml.data.hdf5 import (
     _decode_attr,
     check_coordinates,
     grid_from_coordinates,
+    read_real,
     register_layout,
 )
 
@@ -128,7 +129,7 @@ class TheWellDataset(H5Dataset):
         obj = dims.get(name)
         if not isinstance(obj, h5py.Dataset):
             raise self._error(key, "missing dataset")
-        values = np.asarray(obj[()], dtype=np.float64)
+        values = read_real(self._path, key, obj)
         if _flag(obj, "sample_varying", False):
             if values.ndim != 2 or values.shape[0] != self._n_samples:
                 raise self._error(
@@ -155,11 +156,12 @@ class TheWellDataset(H5Dataset):
         for name, g in self._group(f, "boundary_conditions").items():
             bc_type = str(_decode_attr(g.attrs.get("bc_type", ""))).lower()
             assoc = _decode_attr(g.attrs.get("associated_dims", []))
-            assoc = [assoc] if isinstance(assoc, str) else list(assoc or [])
+            # one name is stored as a scalar, several as an array: list them either way
+            assoc = assoc if isinstance(assoc, list) else [assoc]
             summary[name] = {"bc_type": bc_type, "associated_dims": assoc}
             if bc_type == "periodic":
                 for a in assoc:
-                    if a in periodic:
+                    if isinstance(a, str) and a in periodic:
                         periodic[a] = True
         return periodic, summary
 
