@@ -152,3 +152,22 @@ def test_generate_passes_params_to_the_generator(tmp_path, capsys):
     assert "generator 'darcy' has no option 'beta'" in err and "'alpha'" in err
     assert main([*args, "--param", "seed=3"]) == 2
     assert "use --seed instead" in capsys.readouterr().err
+
+
+def test_generator_names_match_the_registry():
+    from sciml.cli import GENERATOR_NAMES
+    from sciml.core.registry import GENERATORS
+    from sciml.data import generate as _  # noqa: F401  (registers the generators)
+
+    assert sorted(GENERATOR_NAMES) == sorted(GENERATORS.names())
+
+
+def test_cli_help_does_not_import_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom sciml.cli import _parser\n_parser()\n"
+            "print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "False"
