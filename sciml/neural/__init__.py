@@ -9,6 +9,8 @@ from sciml.neural.factorized import TuckerSpectralWeight as TuckerSpectralWeight
 from sciml.neural.fno import FNO as FNO
 from sciml.neural.fno import TFNO as TFNO
 from sciml.neural.incremental import IncrementalModes as IncrementalModes
+from sciml.neural.mgno import MgConv as MgConv
+from sciml.neural.mgno import MgNO as MgNO
 from sciml.neural.patching import MGPatchedOperator as MGPatchedOperator
 from sciml.neural.patching import PatchedDataset as PatchedDataset
 from sciml.neural.patching import make_patches as make_patches
