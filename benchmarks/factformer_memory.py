@@ -32,17 +32,20 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
-import os
-import tempfile
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import torch
 from torch import nn
 
 from sciml.core.device import resolve_device
 from sciml.neural.factformer import FactFormer, FactorizedAttention
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+# the helper is a sibling module; the path entry also serves runs via importlib
+from _memory import peak_memory
 
 MiB = 2.0**20
 
@@ -66,33 +69,6 @@ def check_dense_matches(attn: FactorizedAttention, h: torch.Tensor) -> float:
     with torch.no_grad():
         a, b = attn(h), dense_attention(attn, h)
     return float((a - b).abs().max() / b.abs().max())
-
-
-def _peak_cpu(fn: Callable[[], None]) -> float:
-    from torch.profiler import ProfilerActivity, profile
-
-    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
-        fn()
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "trace.json")
-        prof.export_chrome_trace(path)
-        with open(path) as fh:
-            events = json.load(fh)["traceEvents"]
-    total = peak = 0
-    for event in events:
-        if event.get("name") == "[memory]" and event["args"].get("Device Type", 0) == 0:
-            total += event["args"]["Bytes"]
-            peak = max(peak, total)
-    return float(peak)
-
-
-def _peak_cuda(fn: Callable[[], None], device: torch.device) -> float:
-    torch.cuda.synchronize(device)
-    base = torch.cuda.memory_allocated(device)
-    torch.cuda.reset_peak_memory_stats(device)
-    fn()
-    torch.cuda.synchronize(device)
-    return float(torch.cuda.max_memory_allocated(device) - base)
 
 
 def _saved_bytes(fn: Callable[[], torch.Tensor]) -> tuple[torch.Tensor, float]:
@@ -125,7 +101,7 @@ def measure(
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     seconds = time.perf_counter() - start
-    peak = _peak_cuda(step, device) if device.type == "cuda" else _peak_cpu(step)
+    peak = peak_memory(step, device)
     return {"peak": peak, "saved": box["saved"], "seconds": seconds}
 
 

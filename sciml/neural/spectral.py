@@ -243,6 +243,17 @@ def _dft_matrix(
     return mat.to(device=device, dtype=dtype).contiguous()
 
 
+def _matmul_axis(mat: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """``mat @ z[l]`` for every ``l`` of ``z (lead, n, trailing)``: ``(lead, m, trailing)``.
+
+    Broadcasting ``torch.matmul`` becomes a complex ``bmm``, which the CPU profiler shows
+    running as ``lead`` separate small products; folding ``lead`` into the columns makes it
+    one ``(m, n) @ (n, lead * trailing)`` product, at the price of two small transposes
+    (about 15% off a 64x64 spectral layer's forward plus backward on the CPU).
+    """
+    return torch.tensordot(mat, z, dims=([1], [1])).transpose(0, 1)
+
+
 def _use_dft(kept: Sequence[int], sizes: Sequence[int], device: torch.device) -> bool:
     """Whether truncated-DFT matmuls beat FFTs: few kept modes, and full-precision matmuls.
 
@@ -550,7 +561,7 @@ class SpectralConv(nn.Module):
         for j in reversed(range(d - 1)):
             a, b = ranges[j]
             mat = _dft_matrix("fwd", in_shape[j], a, b, cplx, dev)
-            z = torch.matmul(mat, z.reshape(-1, in_shape[j], trailing))
+            z = _matmul_axis(mat, z.reshape(-1, in_shape[j], trailing))
             trailing *= a + b + 1
         kept = [a + b + 1 for a, b in ranges] + [k_last + 1]
         y = self._contract(z.reshape(batch, self.in_channels, *kept), ranges, k_last)
@@ -558,7 +569,7 @@ class SpectralConv(nn.Module):
         for j in range(d - 1):
             a, b = ranges[j]
             mat = _dft_matrix("inv", out_shape[j], a, b, cplx, dev)
-            y = torch.matmul(mat, y.reshape(leading, a + b + 1, -1))
+            y = _matmul_axis(mat, y.reshape(leading, a + b + 1, -1))
             leading *= out_shape[j]
         y = torch.view_as_real(y.contiguous()).reshape(-1, 2 * (k_last + 1))
         out = y @ _dft_matrix("rinv", out_shape[-1], 0, k_last, real, dev)
