@@ -50,11 +50,16 @@ Architecture, for ``x`` of shape ``(batch, in_channels, *space)``:
        h = h + feed_forward(group_norm(h))
 
 4. latent propagator: ``propagator_layers`` further blocks;
-5. decoder: group norm and a pointwise MLP to ``out_channels``.
+5. decoder: group norm and a pointwise MLP to the ``out_channels // out_steps`` channels of
+   one frame.
 
 ``forward(x, steps=k)`` encodes once, applies the propagator ``k`` times (latent time
 marching) and decodes every latent state, returning the frames stacked time-major along the
-channels. With ``k = 1`` it is the plain operator.
+channels. ``forward(x)`` marches ``out_steps`` steps (default 1, the plain operator), and
+``out_channels`` counts the channels of all of them, so ``(batch, in_channels, *space) ->
+(batch, out_channels, *space)`` holds as for every model: with ``out_steps = m`` the model
+predicts ``m`` frames per call by latent marching and trains behind
+:class:`~sciml.train.autoregressive.AutoregressiveTrainer` with ``frames_per_call = m``.
 """
 
 from __future__ import annotations
@@ -357,7 +362,9 @@ class FactFormer(nn.Module):
     in_channels : int
         Channels of the input function.
     out_channels : int
-        Channels of the output function (of each frame, see ``steps`` in :meth:`forward`).
+        Channels of ``forward(x)``: ``out_steps`` frames of ``out_channels // out_steps``
+        channels each (:attr:`frame_channels`). With the default ``out_steps=1``, the
+        channels of the output function.
     dim : int, default 2
         Number of space axes (1, 2 or 3).
     hidden_channels : int, default 64
@@ -391,10 +398,14 @@ class FactFormer(nn.Module):
         Blocks of the latent propagator, applied once per time step.
     non_linearity : {"gelu", "relu", "tanh", "silu"}, default "gelu"
         Activation, by name.
+    out_steps : int, default 1
+        Latent steps of ``forward(x)`` without a ``steps`` argument; must divide
+        ``out_channels``.
 
     Notes
     -----
-    Input ``(batch, in_channels, *space)``, output ``(batch, steps * out_channels, *space)``.
+    Input ``(batch, in_channels, *space)``, output ``(batch, out_channels, *space)``, or
+    ``(batch, steps * frame_channels, *space)`` for ``forward(x, steps)``.
     Registered in :data:`sciml.core.registry.MODELS` as ``"FactFormer"``;
     ``FactFormer(**m.config)`` rebuilds an untrained copy with the same Fourier features.
     Trainable parameters are initialised from the global torch RNG. No parameter depends on
@@ -419,10 +430,20 @@ class FactFormer(nn.Module):
         periodic_features: bool = True,
         propagator_layers: int = 1,
         non_linearity: str = "gelu",
+        out_steps: int = 1,
     ) -> None:
         super().__init__()
         self.in_channels = _check_channels("in_channels", in_channels)
         self.out_channels = _check_channels("out_channels", out_channels)
+        self.out_steps = check_int("out_steps", out_steps, 1)
+        if self.out_channels % self.out_steps:
+            raise ValueError(
+                f"out_steps: got {out_steps!r}, which does not divide out_channels="
+                f"{self.out_channels}; out_channels counts the channels of all out_steps "
+                f"frames (frames * channels per frame)"
+            )
+        #: Channels of one decoded frame.
+        self.frame_channels = self.out_channels // self.out_steps
         self.dim = check_int("dim", dim, 1)
         if self.dim > 3:
             raise ValueError(f"dim: expected 1, 2 or 3 space axes, got {dim!r}")
@@ -476,6 +497,7 @@ class FactFormer(nn.Module):
             "periodic_features": bool(periodic_features),
             "propagator_layers": self.propagator_layers,
             "non_linearity": act_name,
+            "out_steps": self.out_steps,
         }
 
         generator = torch.Generator().manual_seed(fourier_seed)
@@ -505,7 +527,8 @@ class FactFormer(nn.Module):
         self.encoder = nn.ModuleList([block() for _ in range(self.n_layers)])
         self.propagator = nn.ModuleList([block() for _ in range(self.propagator_layers)])
         self.decoder_norm = nn.GroupNorm(int(norm_groups), self.hidden_channels)
-        self.decoder = _MLP(self.hidden_channels, self.out_channels, self.hidden_channels, act)
+        self.decoder = _MLP(self.hidden_channels, self.frame_channels, self.hidden_channels,
+                            act)
 
     @property
     def config(self) -> dict[str, Any]:
@@ -550,27 +573,28 @@ class FactFormer(nn.Module):
         return h
 
     def decode(self, h: torch.Tensor) -> torch.Tensor:
-        """Latent ``(batch, hidden, *space)`` -> ``(batch, out_channels, *space)``."""
+        """Latent ``(batch, hidden, *space)`` -> one frame ``(batch, frame_channels, *space)``."""
         return self.decoder(self.decoder_norm(h))
 
-    def forward(self, x: torch.Tensor, steps: int = 1) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, steps: int | None = None) -> torch.Tensor:
         """Evaluate the operator, marching ``steps`` latent time steps.
 
         Parameters
         ----------
         x : torch.Tensor
             ``(batch, in_channels, *space)`` with ``dim`` space axes, real.
-        steps : int, default 1
-            Latent steps: the input is encoded once, the propagator is applied ``steps``
-            times and each latent state is decoded.
+        steps : int, optional
+            Latent steps, default ``out_steps``: the input is encoded once, the propagator is
+            applied ``steps`` times and each latent state is decoded.
 
         Returns
         -------
         torch.Tensor
-            ``(batch, steps * out_channels, *space)``, frame ``s`` (0-based) in channels
-            ``s * out_channels`` to ``(s + 1) * out_channels - 1``.
+            ``(batch, steps * frame_channels, *space)`` (``(batch, out_channels, *space)`` by
+            default), frame ``s`` (0-based) in channels ``s * frame_channels`` to
+            ``(s + 1) * frame_channels - 1``.
         """
-        steps = check_int("steps", steps, 1)
+        steps = check_int("steps", self.out_steps if steps is None else steps, 1)
         h = self.encode(x)
         frames = []
         for _ in range(steps):

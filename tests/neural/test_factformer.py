@@ -23,7 +23,7 @@ from sciml.neural.factformer import (
 from sciml.neural.solver import NeuralOperatorSolver
 from sciml.reference.grf import gaussian_random_field
 from sciml.testing import SolverConformance
-from sciml.train import Trainer
+from sciml.train import AutoregressiveTrainer, Trainer
 
 
 def _small(dim: int = 2, **kwargs) -> FactFormer:
@@ -243,6 +243,75 @@ def test_latent_marching_shape_and_consistency():
     torch.testing.assert_close(three[:, :3], one, rtol=0, atol=0)
     torch.testing.assert_close(three[:, 3:6], second, rtol=1e-6, atol=1e-6)
     assert (three[:, 3:6] - three[:, :3]).abs().max() > 1e-4  # the propagator does something
+
+
+def test_out_steps_forward_marches_that_many_steps():
+    """``forward(x)`` with ``out_steps=3`` is the hand-written chain encode -> (propagate,
+    decode) x 3, and ``out_channels`` counts the channels of all three frames."""
+    model = _small(2, propagator_layers=1, out_steps=3)
+    assert model.out_channels == 3 and model.frame_channels == 1 and model.out_steps == 3
+    x = torch.randn(2, 2, 8, 6)
+    with torch.no_grad():
+        out = model(x)
+        h = model.encode(x)
+        frames = []
+        for _ in range(3):
+            h = model.propagate(h)
+            frames.append(model.decode(h))
+        five = model(x, steps=5)
+    assert out.shape == (2, 3, 8, 6) and five.shape == (2, 5, 8, 6)
+    torch.testing.assert_close(out, torch.cat(frames, dim=1), rtol=1e-6, atol=1e-6)
+    torch.testing.assert_close(five[:, :3], out, rtol=0, atol=0)
+    # frames differ: the output is not one frame repeated
+    assert (out[:, 2] - out[:, 0]).abs().max() > 1e-4
+
+
+def test_out_steps_config_round_trip_and_errors():
+    model = _small(2, out_steps=3)
+    config = json.loads(json.dumps(model.config))
+    assert config["out_steps"] == 3 and config["out_channels"] == 3
+    clone = FactFormer(**config)
+    clone.load_state_dict(model.state_dict())
+    x = torch.randn(1, 2, 6, 6)
+    torch.testing.assert_close(clone(x), model(x))
+    assert _small(2).config["out_steps"] == 1
+    with pytest.raises(ValueError, match="out_steps: got 2, which does not divide out_channels=3"):
+        _small(2, out_steps=2)
+    with pytest.raises(ValueError, match="out_steps: expected an integer >= 1"):
+        _small(2, out_steps=0)
+
+
+def _shift_windows(n: int, m_out: int, size: int = 12, seed: int = 0):
+    """Windows of u_{t+1} = roll(u_t, 1) along the first axis: one frame in, ``m_out`` out."""
+    u0 = gaussian_random_field(n, size, alpha=3.0, tau=3.0, boundary="periodic", rng=seed)
+    u0 = torch.as_tensor(u0, dtype=torch.float32)[:, None]
+    u0 = u0 / u0.std()
+    y = torch.cat([u0.roll(t, -2) for t in range(1, m_out + 1)], dim=1)
+    return torch.utils.data.TensorDataset(u0, y)
+
+
+def test_out_steps_trains_behind_the_autoregressive_trainer(tmp_path):
+    """Latent marching trained through NeuralOperatorSolver with ``frames_per_call =
+    out_steps``; the rollout beats persistence (repeating the input frame), and the solver
+    saves and reloads."""
+    torch.manual_seed(0)
+    train = _shift_windows(48, 4, seed=0)
+    test = _shift_windows(8, 4, seed=1)
+    problem = OperatorProblem(train, {"test": test}, name="shift")
+    model = FactFormer(1, 2, dim=2, hidden_channels=16, n_layers=1, n_heads=2, norm_groups=4,
+                       fourier_features=4, out_steps=2)
+    trainer = AutoregressiveTrainer(channels=1, frames_per_call=2, epochs=30, batch_size=8,
+                                    lr=3e-3, progress=False, device="cpu")
+    solver = NeuralOperatorSolver(model, trainer).fit(problem)
+    x, y = test.tensors
+    pred = solver.rollout(x, 4)
+    assert pred.shape == (8, 4, 12, 12)
+    error = float((pred - y).norm() / y.norm())
+    persistence = float((x.repeat(1, 4, 1, 1) - y).norm() / y.norm())
+    assert error < 0.5 * persistence, (error, persistence)
+    solver.save(tmp_path / "ff.pt")
+    loaded = NeuralOperatorSolver.load(tmp_path / "ff.pt", device="cpu")
+    torch.testing.assert_close(loaded.rollout(x, 4), pred, rtol=1e-5, atol=1e-5)
 
 
 # -- solver conformance, training, gradients, precision -------------------------------------
