@@ -42,6 +42,9 @@ def on_files(files: Files, config: Any) -> Files:
             f"docs/{PAGE} must not exist: the page is generated from {RESULTS.name}"
         )
     files.append(File.generated(config, PAGE, content=benchmarks_page()))
+    # Figures that RESULTS.md shows (benchmarks/*.png) go next to the page.
+    for figure in sorted(RESULTS.parent.glob("*.png")):
+        files.append(File.generated(config, figure.name, abs_src_path=str(figure)))
     return files
 
 
