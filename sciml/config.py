@@ -1114,14 +1114,26 @@ def build_model(model: NamedConfig, in_channels: int, out_channels: int) -> Any:
     (set ones must agree with the data)."""
     target = _resolve("model.name", model.name, "model", allow_import=False)
     options = dict(model.options)
-    for key, value in (("in_channels", in_channels), ("out_channels", out_channels)):
+    keyword, var_kw = _keyword_parameters(target)
+    channels = {"in_channels": in_channels, "out_channels": out_channels}
+    for key, value in channels.items():
         if key in options and options[key] != value:
             raise ConfigError(
                 f"model.{key}: got {options[key]!r}, but the data gives {value}; leave it out "
                 f"to take it from the data"
             )
-        options[key] = value
-    return _construct("model", target, options)
+        if key in keyword or var_kw:
+            options[key] = value
+    built = _construct("model", target, options)
+    # A wrapper such as MGPatchedOperator derives its channels from its inner model's config.
+    for key, value in channels.items():
+        have = getattr(built, key, value)
+        if have != value:
+            raise ConfigError(
+                f"model: {model.name} has {key}={have}, but the data gives {value}; fix the "
+                f"model options"
+            )
+    return built
 
 
 def build_trainer(trainer: TrainerConfig, **fixed: Any) -> Any:
