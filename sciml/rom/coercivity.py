@@ -82,8 +82,16 @@ def _extreme_eigs(a: sp.spmatrix, x: sp.spmatrix) -> tuple[float, float]:
     if a.shape[0] <= DENSE_LIMIT:
         w = sla.eigh(a.toarray(), x.toarray(), eigvals_only=True)
         return float(w[0]), float(w[-1])
-    lo = spla.eigsh(a, k=1, M=x, which="SA", return_eigenvectors=False, tol=1e-10)[0]
+    a, x = sp.csc_matrix(a), sp.csc_matrix(x)
     hi = spla.eigsh(a, k=1, M=x, which="LA", return_eigenvectors=False, tol=1e-10)[0]
+    # Lanczos for the smallest algebraic eigenvalue ("SA") of a pencil whose spectrum is
+    # clustered near its bottom (a subdomain piece A_q is semidefinite with a large null
+    # space) stalls. Shift-invert below the whole spectrum instead: the eigenvalue closest to
+    # a shift under -max|lambda| is the smallest one, and A - sigma X is then definite.
+    big = spla.eigsh(a, k=1, M=x, which="LM", return_eigenvectors=False, tol=1e-8)[0]
+    sigma = -1.01 * abs(float(big)) - 1e-12
+    lo = spla.eigsh(a, k=1, M=x, sigma=sigma, which="LM", return_eigenvectors=False,
+                    tol=1e-10)[0]
     return float(lo), float(hi)
 
 
