@@ -25,7 +25,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import platform
 import sys
 import time
 import warnings
@@ -42,21 +41,13 @@ from sciml.neural.solver import NormalizedOperator
 from sciml.neural.spectral import count_parameters
 from sciml.train import Trainer
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _machine import cpu_model
+
 PROBLEMS = {
     "darcy": {"modes": (12, 12), "hidden": 32, "resolution": 64, "batch": 20, "lr": 1e-3},
     "burgers": {"modes": (16,), "hidden": 64, "resolution": 256, "batch": 20, "lr": 1e-3},
 }
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.lower().startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def load_problem(name: str, data_dir: Path, n_train: int, n_test: int, seed: int):

@@ -49,6 +49,7 @@ from sciml.neural.spectral import count_parameters
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 # the helper is a sibling module; the path entry also serves runs via importlib
+from _machine import cpu_model
 from _memory import peak_memory
 
 MODES = (16, 16)
@@ -58,18 +59,6 @@ RANK = 0.1
 MODELS = ("fno", "tfno")
 LIBRARIES = ("sciml", "neuralop")
 MiB = 2.0**20
-
-
-def cpu_model() -> str:
-    """CPU model name from /proc/cpuinfo, falling back to :func:`platform.processor`."""
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.lower().startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def build(library: str, model: str) -> torch.nn.Module:

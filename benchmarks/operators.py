@@ -55,10 +55,8 @@ import argparse
 import json
 import math
 import os
-import platform
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -82,15 +80,8 @@ from sciml.train.losses import LpLoss
 from sciml.train.metrics import relative_l2
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-try:  # the shared helper of the benchmark scripts
-    from _memory import peak_memory
-except ImportError:  # older tree: the helper still lives in the FactFormer memory benchmark
-    from factformer_memory import _peak_cpu, _peak_cuda
-
-    def peak_memory(fn: Callable[[], object], device: torch.device | str) -> float:
-        device = torch.device(device)
-        return _peak_cuda(fn, device) if device.type == "cuda" else _peak_cpu(fn)
-
+from _machine import cpu_model
+from _memory import peak_memory
 
 MiB = 2.0**20
 MODEL_NAMES = ("fno", "tfno", "mgno", "factformer")
@@ -345,17 +336,6 @@ def run_one(problem: str, data: ProblemData, spec: ProblemSpec, model_name: str,
 
 
 # -- report -------------------------------------------------------------------------------
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.lower().startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def _load() -> str:
     try:
         return " ".join(f"{v:.1f}" for v in os.getloadavg())
