@@ -1,12 +1,19 @@
-"""Darcy flow with a Fourier neural operator, trained at 33x33 and tested at 33x33 and 65x65.
+"""Darcy flow with a Fourier neural operator, trained at 33x33 and tested at 33, 65 and 129.
 
-Generates Darcy data with the finite-difference reference solver at 65x65, trains an FNO on
-every second grid point (33x33) and evaluates it on the test samples at both resolutions in
-one call: the FNO is discretisation-agnostic, so the 65x65 error is zero-shot
-super-resolution. Saves ``darcy_fno_compare.png`` (truth | prediction | error at 65x65) and
-``darcy_fno_history.png`` (training curves) to the output folder.
+Generates Darcy data (``-div(a grad u) = 1``, ``u = 0`` on the boundary) with the
+finite-difference reference solver at 129x129, trains an FNO on the training samples
+subsampled to 33x33 and evaluates it on the test samples at 33x33, 65x65 and 129x129 in one
+call (``OperatorProblem.from_file(..., resolution=33, test_resolutions=[33, 65, 129])``):
+the FNO is discretisation-agnostic, so the 65 and 129 errors are zero-shot
+super-resolution. Prints the report, and saves to the output folder
+``darcy_fno_super_resolution.png`` (input | truth | prediction | error of one test sample at
+each resolution), ``darcy_fno_errors_by_resolution.png`` (mean test error against
+resolution), ``darcy_fno_compare.png`` (truth | prediction | error at 129x129) and
+``darcy_fno_history.png`` (training curves); the data file is kept there and reused.
 
-About three minutes on two CPU cores; ``--quick`` runs a tiny version in seconds.
+About 3 minutes on one free CPU core, a fifth of it generating the data (measured: 3.0
+CPU-minutes with ``OMP_NUM_THREADS=1``); ``--quick`` runs a tiny version in about 10 s.
+Measured test relative L2: 0.024 at 33x33, 0.043 at 65x65, 0.058 at 129x129.
 
     python examples/darcy_fno.py [--out examples/output] [--quick]
 """
@@ -14,13 +21,25 @@ About three minutes on two CPU cores; ``--quick`` runs a tiny version in seconds
 from __future__ import annotations
 
 import argparse
+import time
 from pathlib import Path
 
 import sciml
 from sciml.core.device import seed_everything
 from sciml.data import generate
+from sciml.data import open as open_data
 from sciml.neural import FNO, NeuralOperatorSolver
 from sciml.train import Trainer
+
+
+def generate_once(path: Path, n: int, resolution: int, seed: int, progress: bool) -> Path:
+    """Generate the Darcy set unless ``path`` already holds it (same samples, grid, seed)."""
+    if path.exists():
+        with open_data(path) as data:
+            if (data.n_samples == n and set(data.grid.shape) == {resolution}
+                    and data.attrs.get("params", {}).get("seed") == seed):
+                return path
+    return generate("darcy", path, n=n, resolution=resolution, seed=seed, progress=progress)
 
 
 def main() -> None:
@@ -30,34 +49,46 @@ def main() -> None:
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
 
-    n_train, n_test, resolution, epochs = (40, 10, 17, 2) if args.quick else (500, 100, 65, 40)
-    path = out / f"darcy{resolution}.h5"
-    generate("darcy", path, n=n_train + n_test, resolution=resolution, seed=0,
-             progress=not args.quick)
+    n_train, n_test, finest, epochs = (40, 10, 33, 2) if args.quick else (500, 100, 129, 40)
+    # vertex grids that include both ends nest by 2: 129 -> 65 -> 33 (-> 17 -> 9)
+    resolutions = [(finest - 1) // 4 + 1, (finest - 1) // 2 + 1, finest]
+    train_resolution = resolutions[0]
+    path = generate_once(out / f"darcy{finest}_n{n_train + n_test}.h5", n_train + n_test,
+                         finest, seed=0, progress=not args.quick)
+    print(f"data: {path} ({time.perf_counter() - start:.0f} s)")
 
-    coarse = (resolution - 1) // 2 + 1
     problem = sciml.OperatorProblem.from_file(
         path, inputs="coefficient", outputs="solution", n_train=n_train, n_test=n_test,
-        stride=2, test_strides={str(coarse): 2, str(resolution): 1},
+        resolution=train_resolution, test_resolutions=resolutions,
     )
     seed_everything(0)
     model = FNO(in_channels=1, out_channels=1, n_modes=(12, 12), hidden_channels=32)
     trainer = Trainer(epochs=epochs, batch_size=20, lr=5e-3, weight_decay=1e-4,
-                      progress=not args.quick)
+                      eval_every=max(1, epochs // 10), progress=not args.quick)
     solver = NeuralOperatorSolver(model, trainer).fit(problem)
+    print(f"trained in {solver.timings_['fit']:.0f} s")
 
     report = problem.evaluate(solver)
     print(report)
+    for name in map(str, resolutions):
+        print(f"test rel L2 at {name}x{name}: {report.metrics[name]['rel_l2']:.4f}")
 
-    x, y = problem.tests[str(resolution)][0]
-    fine_grid = sciml.data.open(path).grid
+    title = f"FNO trained at {train_resolution}x{train_resolution}"
+    sciml.plot.super_resolution(solver, problem, path=out / "darcy_fno_super_resolution.png",
+                                suptitle=f"{title}, evaluated zero-shot on finer grids")
+    sciml.plot.errors_by_resolution(report, train_resolution=train_resolution,
+                                    label="FNO", path=out / "darcy_fno_errors_by_resolution.png")
+    x, y = problem.tests[str(finest)][0]
+    with open_data(path) as data:
+        fine_grid = data.grid
     sciml.plot.compare(
         y[0], solver.predict(x)[0], grid=fine_grid, path=out / "darcy_fno_compare.png",
-        suptitle=f"FNO trained at {coarse}x{coarse}, evaluated at {resolution}x{resolution}",
+        suptitle=f"{title}, evaluated at {finest}x{finest}",
     )
     sciml.plot.history(report, path=out / "darcy_fno_history.png")
-    print(f"figures in {out}/")
+    print(f"figures in {out}/ ({time.perf_counter() - start:.0f} s in all)")
 
 
 if __name__ == "__main__":
