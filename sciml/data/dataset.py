@@ -598,8 +598,19 @@ class WindowDataset(_SpatialDataset):
         )
 
 
-def to_tensor_dataset(dataset: OperatorDataset) -> TensorDataset:
-    """An in-memory copy of ``dataset`` (see :meth:`OperatorDataset.load`)."""
-    if not isinstance(dataset, OperatorDataset):
-        raise ValueError(f"dataset: expected an OperatorDataset, got {describe(dataset)}")
-    return TensorDataset(*dataset.load())
+def to_tensor_dataset(dataset: OperatorDataset | WindowDataset) -> TensorDataset:
+    """An in-memory copy of ``dataset``: read once instead of once per epoch.
+
+    An :class:`OperatorDataset` is read in contiguous slabs (:meth:`OperatorDataset.load`);
+    a :class:`WindowDataset` window by window (one strided read each).
+    """
+    if isinstance(dataset, OperatorDataset):
+        return TensorDataset(*dataset.load())
+    if isinstance(dataset, WindowDataset):
+        if len(dataset) == 0:
+            raise ValueError("dataset: the WindowDataset has no windows")
+        xs, ys = zip(*(dataset[i] for i in range(len(dataset))))
+        return TensorDataset(torch.stack(xs), torch.stack(ys))
+    raise ValueError(
+        f"dataset: expected an OperatorDataset or a WindowDataset, got {describe(dataset)}"
+    )

@@ -605,6 +605,8 @@ def generate(
     resolution: int,
     seed: int = 0,
     progress: bool = True,
+    *,
+    reuse: bool = False,
     **options: Any,
 ) -> Path:
     """Generate ``n`` samples of the PDE family ``name`` into the HDF5 file ``path``.
@@ -618,6 +620,12 @@ def generate(
     resolution : grid points per axis.
     seed : random seed; the same seed gives the same file.
     progress : show a progress bar.
+    reuse : bool
+        Keep an existing file at ``path`` instead of regenerating it when it already holds
+        this data set: the same generator, sample count, grid points per axis and seed, and
+        the same value for every requested option that the file records in its ``params``
+        (options it does not record, such as ``device`` or ``batch_size``, do not change the
+        data). Scripts can then call ``generate`` unconditionally.
     **options : family-specific options, the keyword arguments of the ``generate_*_file``
         function registered under ``name`` (for Darcy: ``alpha``, ``tau``; for
         Navier–Stokes: ``nu``, ``t_end``, ``dt_out``, ``batch_size``, ``device``, ...).
@@ -627,4 +635,32 @@ def generate(
     Path of the written file.
     """
     fn = GENERATORS.get(name)
+    if reuse and _holds(path, name, n, resolution, seed, options):
+        return Path(path)
     return fn(path, n=n, resolution=resolution, seed=seed, progress=progress, **options)
+
+
+def _holds(
+    path: str | os.PathLike[str], name: str, n: int, resolution: int, seed: int,
+    options: dict[str, Any],
+) -> bool:
+    """Whether ``path`` is a complete file of generator ``name`` with these settings."""
+    from sciml.data.hdf5 import open_dataset
+
+    if not Path(path).is_file():
+        return False
+    try:
+        with open_dataset(path) as data:
+            attrs = data.attrs
+            params = attrs.get("params", {})
+            if not isinstance(params, dict):
+                return False
+            return (
+                attrs.get("pde") == name
+                and data.n_samples == n
+                and set(data.grid.shape) == {int(resolution)}
+                and params.get("seed", seed) == seed
+                and all(params.get(k, v) == v for k, v in options.items())
+            )
+    except (OSError, ValueError):
+        return False

@@ -1232,6 +1232,11 @@ class Writer:
                 dir=self._path.parent, prefix=f".{self._path.name}.", suffix=".tmp"
             )
             os.close(fd)
+            # mkstemp makes the file 0600 and the rename keeps it; give the finished file
+            # the permissions of any file the user creates (0666 less the umask)
+            mask = os.umask(0)
+            os.umask(mask)
+            os.chmod(tmp, 0o666 & ~mask)
             self._tmp = Path(tmp)
         try:
             self._file = h5py.File(self._tmp, "w")
