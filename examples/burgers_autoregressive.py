@@ -26,37 +26,13 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
-from typing import Any
-
-import torch
-from torch.utils.data import TensorDataset
 
 import sciml
 from sciml.core.device import seed_everything
-from sciml.data import WindowDataset, generate
+from sciml.data import WindowDataset, generate, to_tensor_dataset
 from sciml.data import open as open_data
 from sciml.neural import FNO, NeuralOperatorSolver
 from sciml.train import AutoregressiveTrainer, evaluate_rollout
-
-
-def generate_once(name: str, path: Path, n: int, resolution: int, seed: int,
-                  progress: bool, **options: Any) -> Path:
-    """Generate the data set unless ``path`` already holds it (same samples, grid, options)."""
-    if path.exists():
-        with open_data(path) as data:
-            params = data.attrs.get("params", {})
-            if (data.n_samples == n and set(data.grid.shape) == {resolution}
-                    and params.get("seed") == seed
-                    and all(params.get(k, v) == v for k, v in options.items())):
-                return path
-    return generate(name, path, n=n, resolution=resolution, seed=seed, progress=progress,
-                    **options)
-
-
-def in_memory(dataset: WindowDataset) -> TensorDataset:
-    """All windows as tensors: one HDF5 read per window once, instead of once per epoch."""
-    xs, ys = zip(*(dataset[i] for i in range(len(dataset))))
-    return TensorDataset(torch.stack(xs), torch.stack(ys))
 
 
 def main() -> None:
@@ -74,10 +50,10 @@ def main() -> None:
         n_train, n_test, resolution, n_times, epochs, hidden = 200, 40, 256, 51, 20, 32
     k_in, m_out = 5, 4
     steps = n_times - k_in  # the rollout runs to the last stored frame
-    path = generate_once(
+    path = generate(
         "burgers", out / f"burgers{resolution}_nu0.01_n{n_train + n_test}_t{n_times}.h5",
         n=n_train + n_test, resolution=resolution, seed=0, progress=not args.quick,
-        nu=0.01, t_end=1.0, n_times=n_times,
+        reuse=True, nu=0.01, t_end=1.0, n_times=n_times,
     )
     print(f"data: {path} ({time.perf_counter() - start:.0f} s)")
 
@@ -85,13 +61,13 @@ def main() -> None:
     # The solver resolves the fronts at 256 points; the FNO learns on every second point.
     # hop=m_out: each frame is a target once per epoch.
     space = {"resolution": resolution // 2}
-    train = in_memory(WindowDataset(path, "u", k_in=k_in, m_out=m_out, hop=m_out,
+    train = to_tensor_dataset(WindowDataset(path, "u", k_in=k_in, m_out=m_out, hop=m_out,
                                     indices=train_idx, **space))
-    short = in_memory(WindowDataset(path, "u", k_in=k_in, m_out=m_out, hop=n_times,
+    short = to_tensor_dataset(WindowDataset(path, "u", k_in=k_in, m_out=m_out, hop=n_times,
                                     indices=test_idx, **space))
     # one window per test trajectory: its first k_in frames, and every later frame as target
     windows = WindowDataset(path, "u", k_in=k_in, m_out=steps, indices=test_idx, **space)
-    long, grid = in_memory(windows), windows.grid
+    long, grid = to_tensor_dataset(windows), windows.grid
     problem = sciml.OperatorProblem(train, {"test": short}, name="burgers")
     print(f"{len(train)} training windows of {k_in} -> {m_out} frames; rollouts of {steps} "
           f"steps on {n_test} test trajectories")

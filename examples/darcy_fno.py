@@ -32,16 +32,6 @@ from sciml.neural import FNO, NeuralOperatorSolver
 from sciml.train import Trainer
 
 
-def generate_once(path: Path, n: int, resolution: int, seed: int, progress: bool) -> Path:
-    """Generate the Darcy set unless ``path`` already holds it (same samples, grid, seed)."""
-    if path.exists():
-        with open_data(path) as data:
-            if (data.n_samples == n and set(data.grid.shape) == {resolution}
-                    and data.attrs.get("params", {}).get("seed") == seed):
-                return path
-    return generate("darcy", path, n=n, resolution=resolution, seed=seed, progress=progress)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="examples/output", help="output folder")
@@ -55,8 +45,8 @@ def main() -> None:
     # vertex grids that include both ends nest by 2: 129 -> 65 -> 33 (-> 17 -> 9)
     resolutions = [(finest - 1) // 4 + 1, (finest - 1) // 2 + 1, finest]
     train_resolution = resolutions[0]
-    path = generate_once(out / f"darcy{finest}_n{n_train + n_test}.h5", n_train + n_test,
-                         finest, seed=0, progress=not args.quick)
+    path = generate("darcy", out / f"darcy{finest}_n{n_train + n_test}.h5", n=n_train + n_test,
+                    resolution=finest, seed=0, progress=not args.quick, reuse=True)
     print(f"data: {path} ({time.perf_counter() - start:.0f} s)")
 
     problem = sciml.OperatorProblem.from_file(

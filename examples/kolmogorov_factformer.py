@@ -32,12 +32,10 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-import torch
-from torch.utils.data import TensorDataset
 
 import sciml
 from sciml.core.device import seed_everything
-from sciml.data import WindowDataset, generate, split_indices, write
+from sciml.data import WindowDataset, generate, split_indices, to_tensor_dataset, write
 from sciml.data import open as open_data
 from sciml.neural import FactFormer, NeuralOperatorSolver
 from sciml.neural.spectral import count_parameters
@@ -46,12 +44,6 @@ from sciml.train.autoregressive import rollout_errors
 
 #: Frames each model call predicts by latent marching.
 FRAMES_PER_CALL = 4
-
-
-def _in_memory(dataset: WindowDataset) -> TensorDataset:
-    """Read every window once: the sets are small and each epoch revisits them all."""
-    xs, ys = zip(*(dataset[i] for i in range(len(dataset))))
-    return TensorDataset(torch.stack(xs), torch.stack(ys))
 
 
 def main() -> None:
@@ -82,11 +74,11 @@ def main() -> None:
     # start for training (neighbouring starts are 0.1 apart and nearly alike),
     # non-overlapping ones on the test trajectories for the per-epoch check; the
     # full-horizon rollout from each test trajectory's first frame is evaluated at the end
-    train = _in_memory(WindowDataset(source, "vorticity", k_in=1, m_out=FRAMES_PER_CALL,
+    train = to_tensor_dataset(WindowDataset(source, "vorticity", k_in=1, m_out=FRAMES_PER_CALL,
                                      hop=3, indices=train_idx))
-    test = _in_memory(WindowDataset(source, "vorticity", k_in=1, m_out=FRAMES_PER_CALL,
+    test = to_tensor_dataset(WindowDataset(source, "vorticity", k_in=1, m_out=FRAMES_PER_CALL,
                                     hop=FRAMES_PER_CALL, indices=test_idx))
-    long = _in_memory(WindowDataset(source, "vorticity", k_in=1, m_out=horizon,
+    long = to_tensor_dataset(WindowDataset(source, "vorticity", k_in=1, m_out=horizon,
                                     indices=test_idx))
     problem = sciml.OperatorProblem(train, {"test": test}, name="kolmogorov",
                                     grid=source.grid)

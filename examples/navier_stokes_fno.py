@@ -27,37 +27,13 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
-from typing import Any
-
-import torch
-from torch.utils.data import TensorDataset
 
 import sciml
 from sciml.core.device import seed_everything
-from sciml.data import WindowDataset, generate
+from sciml.data import WindowDataset, generate, to_tensor_dataset
 from sciml.data import open as open_data
 from sciml.neural import FNO, NeuralOperatorSolver
 from sciml.train import AutoregressiveTrainer, evaluate_rollout
-
-
-def generate_once(name: str, path: Path, n: int, resolution: int, seed: int,
-                  progress: bool, **options: Any) -> Path:
-    """Generate the data set unless ``path`` already holds it (same samples, grid, options)."""
-    if path.exists():
-        with open_data(path) as data:
-            params = data.attrs.get("params", {})
-            if (data.n_samples == n and set(data.grid.shape) == {resolution}
-                    and params.get("seed") == seed
-                    and all(params.get(k, v) == v for k, v in options.items())):
-                return path
-    return generate(name, path, n=n, resolution=resolution, seed=seed, progress=progress,
-                    **options)
-
-
-def in_memory(dataset: WindowDataset) -> TensorDataset:
-    """All windows as tensors: one HDF5 read per window once, instead of once per epoch."""
-    xs, ys = zip(*(dataset[i] for i in range(len(dataset))))
-    return TensorDataset(torch.stack(xs), torch.stack(ys))
 
 
 def main() -> None:
@@ -74,10 +50,10 @@ def main() -> None:
     else:
         n_train, n_test, resolution, t_end, k_in, epochs, hidden = 32, 8, 64, 20.0, 10, 25, 24
     m_out = 4
-    path = generate_once(
+    path = generate(
         "navier_stokes", out / f"navier_stokes{resolution}_nu1e-3_n{n_train + n_test}"
         f"_t{t_end:g}.h5", n=n_train + n_test, resolution=resolution, seed=0,
-        progress=not args.quick, nu=1e-3, t_end=t_end, dt_out=1.0,
+        progress=not args.quick, reuse=True, nu=1e-3, t_end=t_end, dt_out=1.0,
     )
     with open_data(path) as data:
         grid, times = data.grid, data.times
@@ -85,12 +61,12 @@ def main() -> None:
     print(f"data: {path} ({time.perf_counter() - start:.0f} s)")
 
     train_idx, test_idx = range(n_train), range(n_train, n_train + n_test)
-    train = in_memory(WindowDataset(path, "vorticity", k_in=k_in, m_out=m_out,
+    train = to_tensor_dataset(WindowDataset(path, "vorticity", k_in=k_in, m_out=m_out,
                                     indices=train_idx))
-    short = in_memory(WindowDataset(path, "vorticity", k_in=k_in, m_out=m_out, hop=len(times),
-                                    indices=test_idx))
+    short = to_tensor_dataset(WindowDataset(path, "vorticity", k_in=k_in, m_out=m_out,
+                                            hop=len(times), indices=test_idx))
     # one window per test trajectory: the first k_in frames in, every later frame as target
-    long = in_memory(WindowDataset(path, "vorticity", k_in=k_in, m_out=steps,
+    long = to_tensor_dataset(WindowDataset(path, "vorticity", k_in=k_in, m_out=steps,
                                    indices=test_idx))
     problem = sciml.OperatorProblem(train, {"test": short}, name="navier_stokes")
     print(f"{len(train)} training windows of {k_in} -> {m_out} frames at "

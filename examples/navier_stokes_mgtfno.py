@@ -53,20 +53,6 @@ from sciml.neural.spectral import count_parameters
 from sciml.train import Trainer, relative_l2
 
 
-def generate_once(name: str, path: Path, n: int, resolution: int, seed: int,
-                  progress: bool, **options: Any) -> Path:
-    """Generate the data set unless ``path`` already holds it (same samples, grid, options)."""
-    if path.exists():
-        with open_data(path) as data:
-            params = data.attrs.get("params", {})
-            if (data.n_samples == n and set(data.grid.shape) == {resolution}
-                    and params.get("seed") == seed
-                    and all(params.get(k, v) == v for k, v in options.items())):
-                return path
-    return generate(name, path, n=n, resolution=resolution, seed=seed, progress=progress,
-                    **options)
-
-
 def in_memory(dataset: WindowDataset, forcing: torch.Tensor) -> TensorDataset:
     """All pairs as tensors, the forcing appended to every input as a second channel."""
     xs, ys = zip(*(dataset[i] for i in range(len(dataset))))
@@ -129,10 +115,10 @@ def main() -> None:
     else:
         n_train, n_test, resolution, t_end, epochs, hidden, modes = 20, 4, 128, 4.0, 12, 16, 16
     levels, padding, batch = 1, 3, 8
-    path = generate_once(
+    path = generate(
         "navier_stokes", out / f"navier_stokes{resolution}_nu1e-3_n{n_train + n_test}"
         f"_t{t_end:g}_dt0.5.h5", n=n_train + n_test, resolution=resolution, seed=0,
-        progress=not args.quick, nu=1e-3, t_end=t_end, dt_out=0.5,
+        progress=not args.quick, reuse=True, nu=1e-3, t_end=t_end, dt_out=0.5,
     )
     with open_data(path) as data:
         grid = data.grid
