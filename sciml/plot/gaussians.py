@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 
 from sciml.core.grid import Box
 from sciml.core.validation import describe
+from sciml.plot.fields import MAX_EQUAL_ASPECT_RATIO
 
 __all__ = ["gaussians", "gaussians_before_after"]
 
@@ -125,7 +126,13 @@ def gaussians(
         ax.autoscale_view()
     ax.set_xlabel(names[a])
     ax.set_ylabel(names[b])
-    ax.set_aspect("equal", adjustable="box")
+    # equal aspect shows the true shape of each Gaussian, but turns a space-time plane such
+    # as x in [-1, 1], t in [0, 10] into a thin strip: then the axes fill the panel
+    spans = [abs(np.subtract(*ax.get_xlim())), abs(np.subtract(*ax.get_ylim()))]
+    if min(spans) > 0 and max(spans) / min(spans) <= MAX_EQUAL_ASPECT_RATIO:
+        ax.set_aspect("equal", adjustable="box")
+    else:
+        ax.set_aspect("auto")
     ax.set_title(title or f"{mu.shape[0]} Gaussians ({n_std:g} sigma)")
     if path is not None:
         fig.savefig(path, dpi=DPI, bbox_inches="tight")

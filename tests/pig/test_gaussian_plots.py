@@ -44,3 +44,15 @@ def test_before_after(tmp_path):
     assert (tmp_path / "ba.png").stat().st_size > 0
     with pytest.raises(ValueError, match="PIGSolver"):
         gaussians_before_after(object())
+def test_space_time_planes_fill_the_panel_instead_of_a_strip():
+    import numpy as np
+
+    from sciml.core.grid import Box
+    from sciml.plot.gaussians import gaussians
+
+    mu = np.array([[0.0, 1.0], [0.5, 8.0]])
+    cov = np.stack([np.diag([0.01, 0.5])] * 2)
+    square = gaussians(mu, cov, box=Box(x=(-1, 1), y=(-1, 1)))
+    strip = gaussians(mu, cov, box=Box(x=(-1, 1), t=(0, 10)))
+    assert square.axes[0].get_aspect() == 1.0
+    assert strip.axes[0].get_aspect() == "auto"
