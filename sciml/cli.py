@@ -23,6 +23,7 @@ __all__ = [
     "plot_compare",
     "plot_file",
     "plot_history",
+    "plot_rollout_file",
     "predict",
     "quickstart",
     "solve",
@@ -701,6 +702,73 @@ def plot_compare(
     return Path(output)
 
 
+def plot_rollout_file(
+    checkpoint: str | os.PathLike[str],
+    data: str | os.PathLike[str],
+    output: str | os.PathLike[str],
+    *,
+    sample: int = 0,
+    steps: int | None = None,
+    channel: int = 0,
+    resolution: int | None = None,
+    device: str = "auto",
+) -> list[Path]:
+    """Roll an autoregressive checkpoint out from the first frames of one sample of ``data``.
+
+    Writes ``output``: a GIF of truth | prediction | error over the rollout when it ends in
+    ``.gif``, else a PNG of a few steps; and next to it ``<stem>_error.png``, the relative L2
+    error against the step. ``steps`` defaults to every frame the sample has after the
+    model's ``k_in`` input frames.
+    """
+    from sciml.data import WindowDataset, open_dataset
+    from sciml.neural.solver import NeuralOperatorSolver
+    from sciml.plot.rollout import animate_rollout, plot_rollout, plot_rollout_error
+    from sciml.train.autoregressive import rollout_errors
+    from sciml.train.checkpoint import load_checkpoint
+
+    solver = NeuralOperatorSolver.load(checkpoint, device=device)
+    if not getattr(solver, "autoregressive", False):
+        raise ValueError(
+            f"{checkpoint}: not trained on time windows; `sciml plot rollout` needs a model "
+            "trained with trainer.kind = \"autoregressive\" (use `sciml plot compare` instead)"
+        )
+    section, _ = _checkpoint_data(load_checkpoint(checkpoint).extra, data, None, None)
+    with open_dataset(data) as ds:
+        n_samples = ds.n_samples
+        n_time = ds.field(section.fields[0]).shape[1]
+    index = _index("--sample", sample, n_samples, "samples")
+    available = (n_time - 1) // section.stride_t - section.k_in + 1
+    if steps is None:
+        steps = available
+    elif not 1 <= steps <= available:
+        raise ValueError(
+            f"--steps: got {steps}; {Path(data).name} has room for 1 to {available} steps "
+            f"after the first {section.k_in} frames (stride_t={section.stride_t})"
+        )
+    sampling = ({"resolution": resolution} if resolution is not None
+                else {"resolution": section.resolution, "stride": section.stride})
+    window = WindowDataset(data, section.fields, k_in=section.k_in, m_out=steps,
+                           stride_t=section.stride_t, hop=n_time, static=section.static or None,
+                           indices=[index], **sampling)
+    x, truth = window[0]
+    pred = solver.rollout(x, steps)
+    channels = window.channels
+    c = _index("--channel", channel, channels, "channels per frame")
+    errors = rollout_errors(pred[None].float().cpu(), truth[None].float(), channels)[0]
+    output = Path(output)
+    title = f"{Path(data).stem}, sample {sample}, channel {c}"
+    if output.suffix.lower() == ".gif":
+        animate_rollout(truth, pred, output, window.grid, channels=channels, channel=c,
+                        title=title)
+    else:
+        shown = sorted({1, max(1, steps // 3), max(1, 2 * steps // 3), steps})
+        plot_rollout(truth, pred, steps=shown, grid=window.grid, channels=channels, channel=c,
+                     title=title, path=output)
+    curve = output.with_name(f"{output.stem}_error.png")
+    plot_rollout_error(errors.numpy(), title=f"rollout error, {title}", path=curve)
+    return [output, curve]
+
+
 # -- sciml data generate --param -------------------------------------------------------------
 #: Options of ``generate`` that have their own flags and may not be given as --param.
 _RESERVED_PARAMS = ("n", "resolution", "seed", "progress", "path")
@@ -790,7 +858,7 @@ def _add_checkpoint_options(parser: argparse.ArgumentParser, batch: bool = True)
 
 
 #: ``sciml plot WORD ...`` forms that are commands, not data files.
-_PLOT_COMMANDS = ("history", "compare")
+_PLOT_COMMANDS = ("history", "compare", "rollout")
 
 
 #: Names of the registered data generators, spelled out so that building the parser does
@@ -881,11 +949,25 @@ def _parser() -> argparse.ArgumentParser:
     pc.add_argument("-o", "--output", default="compare.png", help="PNG file (%(default)s)")
     _add_checkpoint_options(pc, batch=False)
 
+    pr = sub.add_parser("plot-rollout", prog="sciml plot rollout",
+                        description="Autoregressive rollout of one sample from its first "
+                                    "frames: truth | prediction | error (PNG, or GIF with "
+                                    "-o NAME.gif) and the error against the step.")
+    pr.add_argument("checkpoint", help="model.pt or last.pt of an autoregressive run")
+    pr.add_argument("data", help="HDF5 data file with the time-dependent fields")
+    pr.add_argument("--sample", type=int, default=0, help="sample index in the file (%(default)s)")
+    pr.add_argument("--steps", type=int, help="frames to predict (default: all that remain)")
+    pr.add_argument("--channel", type=int, default=0, help="channel of a frame (%(default)s)")
+    pr.add_argument("--resolution", type=int, help="subsample to N points per axis")
+    pr.add_argument("-o", "--output", default="rollout.png", help="PNG or GIF (%(default)s)")
+    pr.add_argument("--device", default="auto", help="auto, cpu or cuda (%(default)s)")
+
     p = sub.add_parser(
-        "plot", help="draw a field of a data file; `plot history|compare CHECKPOINT ...`",
+        "plot", help="draw a field of a data file; `plot history|compare|rollout CHECKPOINT ...`",
         description="Draw one sample of a field from a data file. Also: `sciml plot history "
                     "CHECKPOINT [-o FILE]` (training curves) and `sciml plot compare CHECKPOINT "
-                    "DATA --sample I [-o FILE]` (truth | prediction | error).")
+                    "DATA --sample I [-o FILE]` (truth | prediction | error) and `sciml plot "
+                    "rollout CHECKPOINT DATA [-o FILE.gif]` (autoregressive rollout).")
     p.add_argument("file", help="HDF5 data file")
     p.add_argument("--field", required=True, help="field name (see sciml data info)")
     p.add_argument("--sample", type=int, default=0, help="sample index (%(default)s)")
@@ -947,6 +1029,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                                 channel=args.channel, resolution=args.resolution,
                                 inputs=args.inputs, outputs=args.outputs, device=args.device)
             print(f"wrote {path}")
+        elif args.command == "plot-rollout":
+            for path in plot_rollout_file(args.checkpoint, args.data, args.output,
+                                          sample=args.sample, steps=args.steps,
+                                          channel=args.channel, resolution=args.resolution,
+                                          device=args.device):
+                print(f"wrote {path}")
         elif args.command == "plot":
             for path in plot_file(args.file, args.field, sample=args.sample, time=args.time,
                                   channel=args.channel, output=args.output,

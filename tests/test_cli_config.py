@@ -293,3 +293,20 @@ dir = "{(tmp_path / 'run').as_posix()}"
     assert main(["evaluate", str(out / "model.pt"), str(path)]) == 0
     assert main(["predict", str(out / "model.pt"), str(path), "-o", str(tmp_path / "p.h5")]) == 2
     assert "trained on time windows" in capsys.readouterr().err
+
+    # sciml plot rollout: the rollout from the first k_in frames of one sample
+    gif = tmp_path / "roll.gif"
+    assert main(["plot", "rollout", str(out / "model.pt"), str(path), "--sample", "-1",
+                 "-o", str(gif)]) == 0
+    assert gif.stat().st_size > 0 and (tmp_path / "roll_error.png").stat().st_size > 0
+    from PIL import Image
+
+    with Image.open(gif) as image:
+        assert image.n_frames == 12 - 2  # every frame after the 2 input frames
+    png = tmp_path / "roll.png"
+    assert main(["plot", "rollout", str(out / "model.pt"), str(path), "--steps", "4",
+                 "-o", str(png)]) == 0
+    assert png.stat().st_size > 0
+    assert main(["plot", "rollout", str(out / "model.pt"), str(path), "--steps", "11",
+                 "-o", str(png)]) == 2
+    assert "room for 1 to 10 steps" in capsys.readouterr().err
