@@ -4,20 +4,10 @@ Solves the porous-medium equation ``u_t = 0.05 (|grad u|^2 + u Laplacian(u))`` o
 [0, 1]`` from three Gaussian bumps, with ``u = 0`` on the four sides. There is no closed form:
 the reference is the library's finite-difference solution (201 x 201 grid, RK4). The zero
 boundary data is imposed exactly (``u = D(x) N(x)``) for both models, the initial data as a
-penalty. The PIG (200 space-time Gaussians, a ``4 -> 16 -> 1`` MLP) is fitted by a short Adam
-phase on points redrawn every 10 steps, then a fixed number of L-BFGS steps; the PINN baseline
-(tanh MLP 4 x 64) then runs the same options, stopped early if it exceeds the PIG's measured
-fit time. Errors are relative L2 against the reference on the problem's 51^3 evaluation grid,
-at the final iterate. Saves to ``--out``:
-
-- ``nonlinear_diffusion_gaussians_xy.png``, ``nonlinear_diffusion_gaussians_xt.png``: the
-  Gaussians (1-sigma ellipses of their ``x``-``y`` and ``x``-``t`` marginals) at the start
-  and end;
-- ``nonlinear_diffusion_exact.png``, ``nonlinear_diffusion_pig.png``: reference and PIG
-  solution at four times;
-- ``nonlinear_diffusion_pig_error.png``, ``nonlinear_diffusion_pinn_error.png``:
-  ``|u - u_reference|`` there;
-- ``nonlinear_diffusion_losses.png``: the PIG loss terms and the error on held-out points.
+penalty. PIG: 200 space-time Gaussians and a ``4 -> 16 -> 1`` MLP, 300 Adam steps, then 500
+L-BFGS steps; PINN: tanh MLP 4 x 64 with the same options, stopped at the PIG's fit time (see
+:mod:`sciml.pig.comparison` for the procedure and the figures, ``nonlinear_diffusion_*.png``;
+"exact" there is the reference).
 
 Usage::
 
@@ -26,142 +16,36 @@ Usage::
 
 Measured on a 2-core AMD EPYC shared with other jobs (load average ~6), with
 ``OMP_NUM_THREADS=1``: PIG rel L2 1.4e-2, PINN 4.5e-2; 379 s wall, 148 CPU seconds (user +
-sys), so about 2.5 minutes on an idle core and well inside 5 minutes on 2 cores. ``--quick``: 7
-to 13 s wall on the loaded machine. The PIG's error does not depend on the load (fixed step
-counts; ``--budget SECONDS`` caps its wall time instead). Both errors are far from the paper's
-(~5e4 Adam steps on a GPU; see ``benchmarks/pig.py``)."""
+sys). ``--quick``: 7 to 13 s wall on the loaded machine."""
 
 from __future__ import annotations
 
-import argparse
-import time
-from collections.abc import Callable
-from pathlib import Path
-
-import numpy as np
-from matplotlib.figure import Figure
-
-import sciml.plot
-from sciml.core.grid import Box, Grid
-from sciml.core.problem import PDEProblem
-from sciml.pig import PIGSolver, PINNSolver, Training
+from sciml.core.grid import Grid
+from sciml.pig import Training
+from sciml.pig.comparison import QUICK_TRAINING, Setup, run_comparison
 from sciml.problems.nonlinear_diffusion import nonlinear_diffusion_3d
 
-START = time.perf_counter()
-NAME = "nonlinear_diffusion"
+# The boundary data is exact, so there is no boundary loss to plot.
+LOSSES = ("loss", "residual", "initial")
 
 
-def slice_points(problem: PDEProblem, n: int, times: np.ndarray) -> tuple[Grid, np.ndarray]:
-    """A 2-D ``(x, y)`` grid and the space-time points ``(len(times) * n * n, 3)`` on it."""
-    box = problem.domain
-    plane = Grid.uniform(Box(x=box["x"], y=box["y"]), n)
-    xy = plane.points()
-    pts = np.concatenate([np.column_stack([xy, np.full(len(xy), t)]) for t in times])
-    return plane, pts
-
-
-def held_out_error(
-    problem: PDEProblem, n: int, seed: int
-) -> Callable[[Callable[[np.ndarray], np.ndarray]], dict[str, float]]:
-    """A ``monitor`` for ``fit``: relative L2 error on fixed random points of the domain."""
-    rng = np.random.default_rng(seed)
-    box = problem.domain
-    pts = box.lower + rng.random((n, box.ndim)) * box.lengths
-    truth = problem.exact_values(pts)
-
-    def monitor(u: Callable[[np.ndarray], np.ndarray]) -> dict[str, float]:
-        return {"held-out rel L2": float(np.linalg.norm(u(pts) - truth) / np.linalg.norm(truth))}
-
-    return monitor
-
-
-def gaussians_xt(pig: PIGSolver, path: Path) -> None:
-    """Start and end Gaussians in the ``x``-``t`` plane, stretched to fill the panels."""
-    fig = Figure(figsize=(10.0, 4.6), layout="constrained")
-    box = pig.domain_
-    states = {"start of training": pig.initial_gaussians_, "end of training": pig.gaussians()}
-    for ax, (title, (mu, cov)) in zip(fig.subplots(1, 2), states.items()):
-        sciml.plot.gaussians(mu, cov, ax=ax, box=box, axes=(0, 2), title=title)
-        # Same scale for space and time would make a strip of most space-time domains.
-        ax.set_aspect("auto")
-    fig.savefig(path, dpi=150, bbox_inches="tight")
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="tiny sizes, finishes in seconds")
-    parser.add_argument("--out", default="examples/output", help="folder for the figures")
-    parser.add_argument(
-        "--budget", type=float, default=None, help="optional cap on the PIG fit, wall seconds"
-    )
-    args = parser.parse_args()
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-
+def setup(quick: bool, budget: float | None) -> Setup:
     # A coarser reference in --quick mode: it is interpolated onto the (coarser) test grid.
-    problem = nonlinear_diffusion_3d(**({"n_ref": 51, "n_save": 21} if args.quick else {}))
-    if args.quick:
-        pig_options = {"n_gaussians": 32, "sigma_init": 0.3, "hard_dirichlet": True}
-        pinn_options = {"width": 16, "depth": 2, "hard_dirichlet": True}
-        training = Training(
-            adam_steps=30, lr=1e-2, n_collocation=256, n_boundary=128, n_initial=64,
-            lbfgs_steps=10, time_budget=4.0, log_every=5,
-        )
-        grid, n_plot, n_held_out = Grid.uniform(problem.domain, 15), 33, 512
-    else:
-        pig_options = {"n_gaussians": 200, "sigma_init": 0.15, "hard_dirichlet": True}
-        pinn_options = {"width": 64, "depth": 4, "hard_dirichlet": True}
-        # A short Adam phase on points redrawn every 10 steps finds the basin; L-BFGS on a
-        # fixed sample then cuts the error far faster per second on a CPU (benchmarks/pig.py).
-        training = Training(
-            adam_steps=300, lr=1e-2, lr_decay=0.995, n_collocation=2048, n_boundary=1024,
-            n_initial=1024, resample_every=10, lbfgs_steps=500, time_budget=args.budget,
-            log_every=20,
-        )
-        grid, n_plot, n_held_out = problem.default_grid(), 65, 4096
-    monitor = held_out_error(problem, n_held_out, seed=1)
-
-    pig = PIGSolver(**pig_options, training=training, seed=0, progress=False)
-    pig.fit(problem, monitor=monitor)
-    pig_error = problem.evaluate(pig, grid).metrics["exact"]["rel_l2"]
-    print(f"PIG : rel L2 {pig_error:.3e} after a {pig.timings_['fit']:.1f} s fit")
-
-    # The baseline gets the same options, stopped at the PIG's measured fit time: one line.
-    same_time = Training(**{**training.to_dict(), "time_budget": pig.timings_["fit"]})
-    pinn = PINNSolver(**pinn_options, training=same_time, seed=0, progress=False).fit(problem)
-    pinn_error = problem.evaluate(pinn, grid).metrics["exact"]["rel_l2"]
-    print(f"PINN: rel L2 {pinn_error:.3e} after a {pinn.timings_['fit']:.1f} s fit")
-
-    times = np.linspace(0.0, problem.domain["t"][1], 4)
-    plane, pts = slice_points(problem, n_plot, times)
-    shape = (len(times), *plane.shape)
-    exact = problem.exact_values(pts).reshape(shape)
-    pig_u = pig.predict(pts).reshape(shape)
-    pinn_u = pinn.predict(pts).reshape(shape)
-    scale = {"vmin": float(exact.min()), "vmax": float(exact.max())}
-    sciml.plot.frames(exact, plane, times, title="finite-difference reference",
-                      path=out / f"{NAME}_exact.png", **scale)
-    sciml.plot.frames(pig_u, plane, times, title=f"PIG (rel L2 {pig_error:.2e})",
-                      path=out / f"{NAME}_pig.png", **scale)
-    sciml.plot.frames(np.abs(pig_u - exact), plane, times, title="|PIG - reference|",
-                      cmap="magma", path=out / f"{NAME}_pig_error.png")
-    sciml.plot.frames(np.abs(pinn_u - exact), plane, times,
-                      title=f"|PINN - reference|, same fit time (rel L2 {pinn_error:.2e})",
-                      cmap="magma", path=out / f"{NAME}_pinn_error.png")
-    sciml.plot.gaussians_before_after(pig, axes=(0, 1), path=out / f"{NAME}_gaussians_xy.png")
-    gaussians_xt(pig, out / f"{NAME}_gaussians_xt.png")
-    sciml.plot.history(
-        pig.history_,
-        keys=["loss", "residual", "initial", "held-out rel L2"],
-        path=out / f"{NAME}_losses.png",
+    problem = nonlinear_diffusion_3d(**({"n_ref": 51, "n_save": 21} if quick else {}))
+    hard = {"hard_dirichlet": True}
+    if quick:
+        return Setup(problem, {"n_gaussians": 32, "sigma_init": 0.3, **hard},
+                     {"width": 16, "depth": 2, **hard}, QUICK_TRAINING,
+                     Grid.uniform(problem.domain, 15), n_plot=33, n_held_out=512,
+                     exact_label="reference", loss_keys=LOSSES)
+    training = Training(
+        adam_steps=300, lr=1e-2, lr_decay=0.995, n_collocation=2048, n_boundary=1024,
+        n_initial=1024, resample_every=10, lbfgs_steps=500, time_budget=budget, log_every=20,
     )
-
-    # CPU seconds summed over threads: the measure that matters on a shared machine.
-    print(
-        f"figures written to {out}/; {time.perf_counter() - START:.0f} s wall (after imports), "
-        f"{time.process_time():.0f} s CPU"
-    )
+    return Setup(problem, {"n_gaussians": 200, "sigma_init": 0.15, **hard},
+                 {"width": 64, "depth": 4, **hard}, training, problem.default_grid(),
+                 exact_label="reference", loss_keys=LOSSES)
 
 
 if __name__ == "__main__":
-    main()
+    run_comparison("nonlinear_diffusion", setup, __doc__)

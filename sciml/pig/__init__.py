@@ -1,6 +1,8 @@
 """Physics-informed Gaussians (PIG) and the PINN baseline, behind the Solver contract."""
 
 from sciml.pig.embedding import GaussianEmbedding as GaussianEmbedding
+from sciml.pig.monitors import HELD_OUT_KEY as HELD_OUT_KEY
+from sciml.pig.monitors import held_out_error as held_out_error
 from sciml.pig.networks import MLP as MLP
 from sciml.pig.networks import FourierFeatures as FourierFeatures
 from sciml.pig.networks import PIGNetwork as PIGNetwork

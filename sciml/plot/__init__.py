@@ -16,5 +16,7 @@ from sciml.plot.resolution import super_resolution as super_resolution
 from sciml.plot.rollout import animate_rollout as animate_rollout
 from sciml.plot.rollout import plot_rollout as plot_rollout
 from sciml.plot.rollout import plot_rollout_error as plot_rollout_error
+from sciml.plot.slices import slice_points as slice_points
+from sciml.plot.slices import time_slices as time_slices
 from sciml.plot.spectra import energy_spectrum as energy_spectrum
 from sciml.plot.spectra import spectrum as spectrum
