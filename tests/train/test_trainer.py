@@ -256,7 +256,7 @@ def test_callbacks_run_each_epoch_and_may_extend_the_record():
 
     def note(trainer, model, record):
         seen.append(record["epoch"])
-        record["weight_norm"] = float(sum(p.norm() for p in model.parameters()))
+        record["weight_norm"] = float(sum(p.detach().norm() for p in model.parameters()))
 
     torch.manual_seed(0)
     trainer = Trainer(epochs=3, batch_size=8, progress=False, device="cpu", callbacks=[note])
