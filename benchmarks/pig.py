@@ -71,7 +71,7 @@ MODELS: dict[str, dict[str, dict[str, Any]]] = {
 }
 # CPU profile models: fewer Gaussians where a step would otherwise take seconds.
 CPU_MODELS = {
-    "helmholtz": {"n_gaussians": 400, "sigma_init": 0.1, "hard_dirichlet": True},
+    "helmholtz": {"n_gaussians": 800, "sigma_init": 0.1, "hard_dirichlet": True},
     "klein_gordon": {"n_gaussians": 100, "sigma_init": 0.5},
     "flow_mixing": {"n_gaussians": 1000, "sigma_init": 0.1, "cutoff": 4.0, "chunk_size": 1024},
 }
@@ -111,9 +111,10 @@ TRAINING: dict[str, dict[str, dict[str, Any]]] = {
             adam_steps=300,
             lr=1e-2,
             lr_decay=0.999,
-            n_collocation=2048,
+            n_collocation=4096,
             n_boundary=1024,
-            lbfgs_steps=20_000,
+            sampling="sobol",
+            lbfgs_steps=100_000,
             weights={"residual": 1e-4},
         ),
         "klein_gordon": dict(
@@ -187,29 +188,72 @@ def run_one(
     return report.metrics["exact"]["rel_l2"], wall
 
 
+def print_table(raw: list[dict[str, Any]]) -> None:
+    """Mean and spread over seeds per problem and method, as a markdown table."""
+    rows = []
+    for name in dict.fromkeys(r["problem"] for r in raw):
+        for method in ("PIG", "PINN"):
+            sel = [r for r in raw if r["problem"] == name and r["method"] == method]
+            if not sel:
+                continue
+            errs = np.array([r["rel_l2"] for r in sel])
+            walls = np.array([r["wall_s"] for r in sel])
+            per_seed = ", ".join(f"{e:.2e}" for e in errs)
+            rows.append((name, method, errs.mean(), errs.std(), walls.mean(), per_seed))
+    print()
+    print(
+        "| problem | method | mean rel L2 | std | per seed | mean wall (s) | target |"
+        " paper PIG | PIG / PINN error |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    means = {(r[0], r[1]): r[2] for r in rows}
+    for name, method, mean, std, wall, per_seed in rows:
+        ratio = ""
+        if method == "PIG" and (name, "PINN") in means:
+            ratio = f"{mean / means[(name, 'PINN')]:.2g}"
+        ok = "yes" if mean <= TARGETS[name] else "no"
+        print(
+            f"| {name} | {method} | {mean:.2e} | {std:.1e} | {per_seed} | {wall:.1f} | "
+            f"{TARGETS[name]:.0e} ({ok}) | {PAPER[name]:.2e} | {ratio} |"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes, seconds per fit")
     parser.add_argument("--profile", choices=("cpu", "paper"), default="cpu")
     parser.add_argument("--problems", nargs="+", choices=list(PROBLEMS), default=list(PROBLEMS))
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument(
+        "--first-seed", type=int, default=0, help="seeds run are first-seed .. first-seed+seeds-1"
+    )
     parser.add_argument("--budget", type=float, default=280.0, help="seconds per PIG fit")
     parser.add_argument("--no-pinn", action="store_true", help="skip the PINN baseline")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     parser.add_argument("--json", default=None, help="also write the raw results here")
+    parser.add_argument(
+        "--merge",
+        nargs="+",
+        default=None,
+        help="print the table of --json files written by runs in parallel (one per seed)",
+    )
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.merge:
+        merged = [r for path in args.merge for r in json.loads(open(path).read())]
+        print_table(merged)
+        return 0
     profile = "quick" if args.quick else args.profile
     budget = None if profile == "paper" else (10.0 if args.quick else args.budget)
     print(
         f"# PIG vs PINN, profile {profile!r}, {args.seeds} seed(s), torch threads "
         f"{torch.get_num_threads()}, PIG budget {budget} s per fit"
     )
-    rows, raw = [], []
+    raw: list[dict[str, Any]] = []
     for name in args.problems:
-        for seed in range(args.seeds):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             err, wall = run_one(name, "pig", seed, profile, budget, args.device)
             raw.append(
                 {"problem": name, "method": "PIG", "seed": seed, "rel_l2": err, "wall_s": wall}
@@ -231,29 +275,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"  {name:13s} PINN seed {seed}: rel L2 {err_p:.3e} in {wall_p:7.1f} s",
                     flush=True,
                 )
-        for method in ("PIG", "PINN"):
-            sel = [r for r in raw if r["problem"] == name and r["method"] == method]
-            if not sel:
-                continue
-            errs = np.array([r["rel_l2"] for r in sel])
-            walls = np.array([r["wall_s"] for r in sel])
-            rows.append((name, method, errs.mean(), errs.std(), walls.mean(), len(sel)))
-    print()
-    print(
-        "| problem | method | mean rel L2 | std | mean wall (s) | seeds | target | paper PIG |"
-        " PIG / PINN error |"
-    )
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-    means = {(r[0], r[1]): r[2] for r in rows}
-    for name, method, mean, std, wall, n in rows:
-        ratio = ""
-        if method == "PIG" and (name, "PINN") in means:
-            ratio = f"{mean / means[(name, 'PINN')]:.2g}"
-        ok = "yes" if mean <= TARGETS[name] else "no"
-        print(
-            f"| {name} | {method} | {mean:.2e} | {std:.1e} | {wall:.1f} | {n} | "
-            f"{TARGETS[name]:.0e} ({ok}) | {PAPER[name]:.2e} | {ratio} |"
-        )
+    print_table(raw)
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(raw, fh, indent=1)

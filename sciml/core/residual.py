@@ -134,6 +134,11 @@ class AutogradField(FieldEvaluation):
     create_graph : bool
         Keep the graph of each derivative so a loss on the residual can be back-propagated
         (needed in training; set ``False`` for evaluation only).
+    known : mapping of tuple of str to tensor, optional
+        Derivatives already computed some other way (for example by a forward-mode jet),
+        keyed by sorted axis tuples such as ``("x",)`` or ``("x", "x")``, each of shape
+        ``(n,)`` and differentiable with respect to ``points``; other derivatives are taken by
+        autograd from them.
     """
 
     def __init__(
@@ -142,6 +147,7 @@ class AutogradField(FieldEvaluation):
         points: torch.Tensor,
         names: Sequence[str],
         create_graph: bool = True,
+        known: Mapping[tuple[str, ...], torch.Tensor] | None = None,
     ) -> None:
         if not points.requires_grad:
             raise ValueError("points: must require grad so derivatives can be taken")
@@ -154,6 +160,14 @@ class AutogradField(FieldEvaluation):
         self._names = tuple(names)
         self._create_graph = create_graph
         self._cache: dict[tuple[str, ...], torch.Tensor] = {(): values}
+        for key, value in (known or {}).items():
+            axes = parse_derivative(key, self._names)
+            if value.shape != values.shape:
+                raise ValueError(
+                    f"known[{key!r}]: expected shape {tuple(values.shape)}, "
+                    f"got {tuple(value.shape)}"
+                )
+            self._cache[tuple(sorted(axes, key=self._names.index))] = value
         self.coords = Coordinates.from_points(points, self._names)
 
     @classmethod

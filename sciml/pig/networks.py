@@ -18,6 +18,7 @@ from torch import nn
 
 from sciml.core.validation import describe
 from sciml.pig.embedding import GaussianEmbedding
+from sciml.pig.jet import Jet
 
 __all__ = ["MLP", "FourierFeatures", "PIGNetwork", "PINNNetwork"]
 
@@ -64,6 +65,12 @@ class MLP(nn.Module):
             x = torch.tanh(layer(x))
         return self.layers[-1](x)
 
+    def jet(self, x: Jet) -> Jet:
+        """Propagate a :class:`~sciml.pig.jet.Jet` of the inputs ``(n, in_dim)``."""
+        for layer in self.layers[:-1]:
+            x = x.linear(layer).tanh()
+        return x.linear(self.layers[-1])
+
 
 class FourierFeatures(nn.Module):
     """Fixed random Fourier features ``[cos(2 pi B x), sin(2 pi B x)]``, ``B ~ N(0, scale^2)``.
@@ -93,6 +100,22 @@ class FourierFeatures(nn.Module):
         proj = 2 * math.pi * x @ self.freqs
         return torch.cat([torch.cos(proj), torch.sin(proj)], dim=-1)
 
+    def jet(self, x: Jet) -> Jet:
+        """Propagate a :class:`~sciml.pig.jet.Jet` of the inputs ``(n, in_dim)``."""
+        proj = Jet(
+            2 * math.pi * x.value @ self.freqs,
+            2 * math.pi * x.grad @ self.freqs,
+            2 * math.pi * x.hess @ self.freqs,
+        )
+        # cos' = -sin, cos'' = -cos; sin' = cos, sin'' = -sin.
+        cos = proj.map(torch.cos, lambda v, c: (-torch.sin(v), -c))
+        sin = proj.map(torch.sin, lambda v, s: (torch.cos(v), -s))
+        return Jet(
+            torch.cat([cos.value, sin.value], -1),
+            torch.cat([cos.grad, sin.grad], -1),
+            torch.cat([cos.hess, sin.hess], -1),
+        )
+
 
 class _Normalised(nn.Module):
     """Base: stores the box and maps physical points onto ``[-1, 1]^dim``."""
@@ -111,6 +134,20 @@ class _Normalised(nn.Module):
 
     def normalise(self, x: torch.Tensor) -> torch.Tensor:
         return 2 * (x - self.lower) / (self.upper - self.lower) - 1
+
+    def jet(self, x: torch.Tensor) -> Jet:
+        """Value ``(n,)``, derivatives ``(dim, n)`` and pure second derivatives ``(dim, n)``
+        at physical points ``x`` ``(n, dim)``, in one forward pass (see :mod:`sciml.pig.jet`).
+        """
+        out = self._jet(self.normalise(x))
+        return out.squeeze(-1).scale_axes(2 / (self.upper - self.lower))
+
+    def has_jet(self) -> bool:
+        """Whether :meth:`jet` is available (it is for both networks)."""
+        return True
+
+    def _jet(self, z: torch.Tensor) -> Jet:
+        raise NotImplementedError
 
 
 class PIGNetwork(_Normalised):
@@ -165,6 +202,9 @@ class PIGNetwork(_Normalised):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``(n, dim) -> (n,)``."""
         return self.mlp(self.embedding(self.normalise(x))).squeeze(-1)
+
+    def _jet(self, z: torch.Tensor) -> Jet:
+        return self.mlp.jet(self.embedding.jet(z))
 
     def physical_gaussians(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Centres ``(N, dim)`` and covariances ``(N, dim, dim)`` in physical coordinates."""
@@ -222,3 +262,9 @@ class PINNNetwork(_Normalised):
         if self.features is not None:
             h = self.features(h)
         return self.mlp(h).squeeze(-1)
+
+    def _jet(self, z: torch.Tensor) -> Jet:
+        h = Jet.identity(z)
+        if self.features is not None:
+            h = self.features.jet(h)
+        return self.mlp.jet(h)

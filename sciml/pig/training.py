@@ -41,12 +41,16 @@ from sciml.core.progress import progress_bar
 from sciml.core.residual import AutogradField, Coordinates
 from sciml.core.solver import Solver
 from sciml.core.validation import describe
+from sciml.pig.jet import Jet, jet_field, supports_jet
 from sciml.train.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 
 __all__ = ["TERMS", "HardDirichlet", "PhysicsInformedSolver", "Training"]
 
 #: Names of the loss terms, the keys of ``Training.weights``.
 TERMS = ("residual", "boundary", "initial", "periodic")
+#: Ways to draw collocation points, the values of ``Training.sampling``.
+SAMPLINGS = ("uniform", "sobol")
+_SAMPLE_SEED_OFFSET = 1_000_003
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
@@ -68,6 +72,11 @@ class Training:
         Redraw the points (and restart L-BFGS, whose curvature pairs belong to the old
         sample) every this many L-BFGS iterations; 0 keeps one sample for the whole phase.
         Redrawing keeps the fit from over-fitting a fixed set of collocation points.
+    lbfgs_keep_history : bool
+        Keep the L-BFGS curvature pairs across redraws instead of restarting (the pairs then
+        mix samples, which still steers well when the samples are large).
+    lbfgs_history : int
+        Number of curvature pairs L-BFGS keeps.
     n_collocation : int
         Residual points per sample.
     n_boundary : int
@@ -76,6 +85,10 @@ class Training:
         Points per initial condition.
     resample_every : int
         Redraw all points every this many Adam steps.
+    sampling : {"uniform", "sobol"}
+        How points are drawn: i.i.d. uniform, or a scrambled Sobol sequence, whose even
+        coverage makes a fixed L-BFGS sample a much better stand-in for the whole domain
+        (Helmholtz, 2048 points: 1.2e-4 against 6.9e-4 after 280 s).
     weights : mapping of str to float
         Loss weights by term (``"residual"``, ``"boundary"``, ``"initial"``, ``"periodic"``);
         missing terms weigh 1.
@@ -95,6 +108,9 @@ class Training:
     lr_decay: float = 0.9995
     lbfgs_steps: int = 0
     lbfgs_resample_every: int = 0
+    lbfgs_keep_history: bool = False
+    lbfgs_history: int = 50
+    sampling: str = "uniform"
     n_collocation: int = 4096
     n_boundary: int = 1024
     n_initial: int = 1024
@@ -113,6 +129,7 @@ class Training:
                 raise ValueError(f"{name}: expected an integer >= 0, got {describe(value)}")
         for name in (
             "n_collocation",
+            "lbfgs_history",
             "n_boundary",
             "n_initial",
             "resample_every",
@@ -122,6 +139,11 @@ class Training:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name}: expected an integer >= 1, got {describe(value)}")
+        keep = self.lbfgs_keep_history
+        if not isinstance(keep, bool):
+            raise ValueError(f"lbfgs_keep_history: expected True or False, got {describe(keep)}")
+        if self.sampling not in SAMPLINGS:
+            raise ValueError(f"sampling: got {self.sampling!r}; allowed {SAMPLINGS}")
         if not (isinstance(self.lr, (int, float)) and self.lr > 0):
             raise ValueError(f"lr: expected a positive number, got {describe(self.lr)}")
         if not (isinstance(self.lr_decay, (int, float)) and 0 < self.lr_decay <= 1):
@@ -186,6 +208,22 @@ class HardDirichlet(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.value + self.distance(x) * self.net(x)
 
+    def has_jet(self) -> bool:
+        """A jet is available when the free network has one."""
+        return supports_jet(self.net)
+
+    def jet(self, x: torch.Tensor) -> Jet:
+        """Value, derivatives and pure second derivatives (see :mod:`sciml.pig.jet`)."""
+        out = self.net.jet(x)
+        for a, side in self.faces:
+            # Each face contributes the linear factor 2 (x_a - lower_a) / L_a (or its mirror).
+            slope = (1.0 if side == 0 else -1.0) * 2 / (self.upper[a] - self.lower[a])
+            end = self.lower[a] if side == 0 else self.upper[a]
+            grad = x.new_zeros(x.shape[1], x.shape[0])
+            grad[a] = slope
+            out = Jet(slope * (x[:, a] - end), grad, torch.zeros_like(grad)) * out
+        return out + self.value
+
 
 def _hard_dirichlet_spec(problem: PDEProblem) -> dict[str, Any]:
     """Faces and value of the problem's Dirichlet data, if it can be imposed exactly."""
@@ -224,14 +262,25 @@ class _Term:
     loss: LossFn
 
 
-def _uniform(box: Box, n: int, gen: torch.Generator) -> torch.Tensor:
-    lo = torch.as_tensor(box.lower)
-    return lo + torch.rand(n, box.ndim, generator=gen, dtype=torch.float64) * torch.as_tensor(
-        box.lengths
-    )
+def _uniform(box: Box, n: int, gen: torch.Generator, sobol: bool = False) -> torch.Tensor:
+    """``n`` points in ``box``: i.i.d. uniform, or a randomly scrambled Sobol sequence.
+
+    A scrambled Sobol sample covers the box far more evenly than i.i.d. points, so a loss on a
+    fixed sample (the L-BFGS phase) is a better estimate of the loss over the whole domain.
+    """
+    if sobol:
+        seed = int(torch.randint(0, 2**31 - 1, (1,), generator=gen))
+        unit = torch.quasirandom.SobolEngine(box.ndim, scramble=True, seed=seed).draw(
+            n, dtype=torch.float64
+        )
+    else:
+        unit = torch.rand(n, box.ndim, generator=gen, dtype=torch.float64)
+    return torch.as_tensor(box.lower) + unit * torch.as_tensor(box.lengths)
 
 
 def _field(model: nn.Module, pts: torch.Tensor, names: tuple[str, ...]) -> AutogradField:
+    if supports_jet(model):
+        return jet_field(model, pts, names)
     pts = pts.detach().requires_grad_(True)
     return AutogradField(model(pts), pts, names)
 
@@ -243,10 +292,11 @@ def _build_terms(
     to: Callable[[torch.Tensor], torch.Tensor],
 ) -> list[_Term]:
     box, names, time_axis = problem.domain, problem.domain.names, problem.time_axis
+    sobol = options.sampling == "sobol"
     terms: list[_Term] = []
 
     def sample_residual(gen: torch.Generator) -> torch.Tensor:
-        return to(_uniform(box, options.n_collocation, gen))
+        return to(_uniform(box, options.n_collocation, gen, sobol))
 
     def residual_loss(model: nn.Module, pts: torch.Tensor) -> torch.Tensor:
         u = _field(model, pts, names)
@@ -260,7 +310,7 @@ def _build_terms(
             out = []
             for face in faces:
                 axis, side = names.index(face[:-1]), face[-1]
-                pts = _uniform(box, per, gen)
+                pts = _uniform(box, per, gen, sobol)
                 pts[:, axis] = box.lower[axis] if side == "-" else box.upper[axis]
                 out.append((face, to(pts)))
             return out
@@ -294,7 +344,7 @@ def _build_terms(
             t_index = names.index(time_axis)
 
             def sample_initial(gen: torch.Generator, t_index: int = t_index) -> torch.Tensor:
-                pts = _uniform(box, options.n_initial, gen)
+                pts = _uniform(box, options.n_initial, gen, sobol)
                 pts[:, t_index] = box.lower[t_index]
                 return to(pts)
 
@@ -313,7 +363,7 @@ def _build_terms(
                 axis = names.index(axis_name)
 
                 def sample_pair(gen: torch.Generator, axis: int = axis) -> torch.Tensor:
-                    pts = _uniform(box, options.n_boundary, gen)
+                    pts = _uniform(box, options.n_boundary, gen, sobol)
                     lo, hi = pts.clone(), pts.clone()
                     lo[:, axis] = box.lower[axis]
                     hi[:, axis] = box.upper[axis]
@@ -433,7 +483,9 @@ class PhysicsInformedSolver(Solver):
         device = resolve_device(self.device)
         dtype = DTYPES[self.dtype]
         torch.manual_seed(self.seed)
-        gen = torch.Generator().manual_seed(self.seed)
+        # Not self.seed itself: the Gaussian centres are drawn from that stream, and the first
+        # collocation sample would sit exactly on them.
+        gen = torch.Generator().manual_seed(self.seed + _SAMPLE_SEED_OFFSET)
         network = self._build_network(problem.domain).to(device=device, dtype=dtype)
         hard_spec = _hard_dirichlet_spec(problem) if self.hard_dirichlet else None
         model: nn.Module = network
@@ -549,17 +601,19 @@ class PhysicsInformedSolver(Solver):
         period = opts.lbfgs_resample_every or opts.lbfgs_steps
         last: dict[str, torch.Tensor] = {}
         done = 0
+        optimizer = None
         while done < opts.lbfgs_steps and not over_budget():
             batches = [t.sample(gen) for t in terms]
-            optimizer = torch.optim.LBFGS(
-                params,
-                lr=1.0,
-                max_iter=inner,
-                history_size=50,
-                tolerance_grad=0.0,
-                tolerance_change=0.0,
-                line_search_fn="strong_wolfe",
-            )
+            if optimizer is None or not opts.lbfgs_keep_history:
+                optimizer = torch.optim.LBFGS(
+                    params,
+                    lr=1.0,
+                    max_iter=inner,
+                    history_size=opts.lbfgs_history,
+                    tolerance_grad=0.0,
+                    tolerance_change=0.0,
+                    line_search_fn="strong_wolfe",
+                )
 
             def closure(batches: list[Any] = batches, optimizer: Any = optimizer) -> torch.Tensor:
                 optimizer.zero_grad(set_to_none=True)

@@ -236,3 +236,42 @@ def test_lbfgs_resampling_restarts_on_fresh_points():
     assert steps == [15, 25, 35, 45]
     with pytest.raises(ValueError, match="lbfgs_resample_every"):
         Training(lbfgs_resample_every=-1)
+
+
+def test_sobol_sampling_stays_in_the_box_and_covers_it_evenly():
+    from sciml.pig.training import _uniform
+
+    box = Box(x=(-1.0, 3.0), t=(0.0, 2.0))
+    gen = torch.Generator().manual_seed(0)
+    pts = _uniform(box, 1024, gen, sobol=True)
+    assert pts.shape == (1024, 2)
+    assert bool((pts[:, 0] >= -1).all() and (pts[:, 0] <= 3).all())
+    assert bool((pts[:, 1] >= 0).all() and (pts[:, 1] <= 2).all())
+    # Even coverage: every cell of a 16 x 16 grid holds 4 points (i.i.d. points: 0 to ~10).
+    cells = ((pts - torch.tensor([-1.0, 0.0])) / torch.tensor([4.0, 2.0]) * 16).long()
+    counts = torch.bincount(cells[:, 0] * 16 + cells[:, 1], minlength=256)
+    assert int(counts.min()) == 4 and int(counts.max()) == 4
+    # Each draw is a fresh scramble.
+    assert not torch.equal(pts, _uniform(box, 1024, gen, sobol=True))
+    with pytest.raises(ValueError, match=r"sampling: got 'grid'; allowed \('uniform', 'sobol'\)"):
+        Training(sampling="grid")
+
+
+def test_lbfgs_can_keep_its_history_across_redraws():
+    problem = poisson_1d()
+    opts = Training(
+        adam_steps=5,
+        lbfgs_steps=40,
+        lbfgs_resample_every=10,
+        lbfgs_keep_history=True,
+        lbfgs_history=5,
+        n_collocation=32,
+        sampling="sobol",
+    )
+    solver = PINNSolver(width=8, depth=1, training=opts, progress=False).fit(problem)
+    assert [h["step"] for h in solver.history_ if h["phase"] == "lbfgs"] == [15, 25, 35, 45]
+    assert solver.history_[-1]["loss"] < solver.history_[0]["loss"]
+    with pytest.raises(ValueError, match="lbfgs_keep_history"):
+        Training(lbfgs_keep_history=1)
+    with pytest.raises(ValueError, match="lbfgs_history"):
+        Training(lbfgs_history=0)
