@@ -110,7 +110,7 @@ class Training:
     lbfgs_resample_every: int = 0
     lbfgs_keep_history: bool = False
     lbfgs_history: int = 50
-    sampling: str = "uniform"
+    sampling: str = "sobol"
     n_collocation: int = 4096
     n_boundary: int = 1024
     n_initial: int = 1024
