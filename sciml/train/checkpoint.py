@@ -36,6 +36,7 @@ __all__ = [
     "CheckpointError",
     "capture_rng",
     "load_checkpoint",
+    "remove_stale_temporaries",
     "restore_rng",
     "save_checkpoint",
 ]
@@ -190,6 +191,42 @@ def _check_plain(argument: str, value: Any) -> None:
     )
 
 
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # exists but belongs to someone else, or cannot tell: keep its file
+    return True
+
+
+def remove_stale_temporaries(path: str | os.PathLike[str]) -> list[Path]:
+    """Delete temporaries of ``path`` left by writers that were killed mid-write.
+
+    :func:`save_checkpoint` writes ``.NAME.PID.XXXX.tmp`` beside the checkpoint and renames it
+    into place; a process killed by SIGKILL (or a power cut) leaves the temporary behind. Files
+    whose writer PID no longer runs on this machine are removed; others are kept.
+
+    Returns
+    -------
+    list of Path
+        The files removed.
+    """
+    path = Path(path)
+    removed = []
+    for candidate in path.parent.glob(f".{path.name}.*.tmp"):
+        pid_text = candidate.name[len(path.name) + 2 :].split(".", 1)[0]
+        if not pid_text.isdigit() or _process_alive(int(pid_text)):
+            continue
+        try:
+            candidate.unlink()
+            removed.append(candidate)
+        except FileNotFoundError:
+            pass
+    return removed
+
+
 def save_checkpoint(
     path: str | os.PathLike,
     *,
@@ -275,7 +312,12 @@ def save_checkpoint(
 
     directory = path.parent
     directory.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    remove_stale_temporaries(path)
+    # The writer's PID in the name lets a later save tell a dead writer's leftover from a
+    # write still in progress in another process.
+    fd, tmp_name = tempfile.mkstemp(
+        prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=directory
+    )
     try:
         with os.fdopen(fd, "wb") as handle:
             torch.save(payload, handle)

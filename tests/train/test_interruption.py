@@ -166,6 +166,8 @@ def test_sigkill_mid_checkpoint_write(runs, reference, one_thread):
     assert (ckpt.epoch, ckpt.step) == (1, STEPS)
     assert [r["epoch"] for r in ckpt.extra["history"]] == [1]
     _assert_resumes_exactly(run, reference)
+    # The resumed run's first save removed the dead writer's temporary.
+    assert run.temporaries() == []
 
 
 def test_sigkill_mid_first_write_leaves_no_checkpoint(runs, reference, one_thread):
@@ -193,3 +195,28 @@ def test_ctrl_c_mid_epoch_resumes_bitwise(runs, reference, one_thread):
     assert ckpt.extra["trainer_state"]["batches_done"] == 1
     assert [r["epoch"] for r in ckpt.extra["history"]] == [1, 2]
     _assert_resumes_exactly(run, reference)
+
+
+def test_stale_temporaries_of_dead_writers_are_removed(tmp_path):
+    from sciml.train.checkpoint import remove_stale_temporaries, save_checkpoint
+
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    dead_pid = int(dead.stdout)
+    target = tmp_path / "last.pt"
+    stale = tmp_path / f".last.pt.{dead_pid}.abc123.tmp"
+    live = tmp_path / f".last.pt.{os.getpid()}.def456.tmp"
+    foreign = tmp_path / ".last.pt.notapid.tmp"
+    other = tmp_path / f".best.pt.{dead_pid}.abc123.tmp"
+    for f in (stale, live, foreign, other):
+        f.write_bytes(b"partial")
+    assert remove_stale_temporaries(target) == [stale]
+    assert not stale.exists() and live.exists() and foreign.exists() and other.exists()
+    # save_checkpoint cleans up before it writes.
+    stale.write_bytes(b"partial")
+    save_checkpoint(target, model=torch.nn.Linear(1, 1))
+    assert not stale.exists() and target.exists()
