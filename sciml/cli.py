@@ -626,6 +626,12 @@ def predict(
     ``checkpoint``.
 
     ``n_test`` takes the last samples of the file; default all of them.
+
+    For a checkpoint trained on time windows (``trainer.kind = "autoregressive"``) each
+    sample is rolled out from its first ``k_in`` frames to the end of the file: the fields are
+    ``(sample, time, *space, channel)`` with the ``k_in`` given frames followed by the
+    predicted ones, ``stride_t`` steps apart (with the matching ``times``), and attribute
+    ``rollout_from_frames = k_in``.
     """
     import numpy as np
 
@@ -638,11 +644,11 @@ def predict(
     solver, section, sets = _load_for_data(
         checkpoint, data, resolutions=[resolution], n_test=n_test or n_samples,
         inputs=inputs, outputs=outputs, device=device)
+    meta = {"pde": str(attrs.get("pde", "prediction")), "params": attrs.get("params", {}),
+            "source": str(data), "checkpoint": str(checkpoint)}
     if section.kind != "operator":
-        raise ValueError(
-            "predict: the checkpoint was trained on time windows; `sciml predict` writes "
-            "operator predictions only (use NeuralOperatorSolver.rollout in Python)"
-        )
+        return _predict_rollouts(solver, section, data, output, n_test or n_samples,
+                                 n_samples, channels, resolution, meta)
     (dataset,) = sets.values()
     pred, _ = _predict_set(solver, dataset, batch_size)
     values = pred.numpy().astype(np.float32)
@@ -651,10 +657,47 @@ def predict(
         c = channels[name]
         fields[name] = np.moveaxis(values[:, start:start + c], 1, -1)[:, None]
         start += c
-    meta = {"pde": str(attrs.get("pde", "prediction")), "params": attrs.get("params", {}),
-            "source": str(data), "checkpoint": str(checkpoint)}
     return write_data(output, fields, dataset.grid, attrs=meta,
                       params={"sample": dataset.indices})
+
+
+def _predict_rollouts(
+    solver: Any,
+    section: Any,
+    data: str | os.PathLike[str],
+    output: str | os.PathLike[str],
+    n: int,
+    n_samples: int,
+    channels: dict[str, int],
+    resolution: int | None,
+    meta: dict[str, Any],
+) -> Path:
+    """``sciml predict`` for an autoregressive checkpoint: each of the last ``n`` samples
+    rolled out from its first ``k_in`` frames to the end; the file holds those frames and
+    the predicted ones, on the run's frame spacing."""
+    import numpy as np
+
+    from sciml.data import open_dataset
+    from sciml.data import write as write_data
+
+    indices = list(range(n_samples - n, n_samples))
+    window, x, _, pred = _full_rollouts(solver, section, data, indices, None, resolution)
+    c_frame, k_in = window.channels, section.k_in
+    frames = np.concatenate([x[:, : k_in * c_frame].numpy(), pred.float().cpu().numpy()], 1)
+    frames = frames.reshape(n, -1, c_frame, *frames.shape[2:])  # (n, time, C, *space)
+    n_frames = frames.shape[1]
+    with open_dataset(data) as ds:
+        times = ds.times
+    kept = np.arange(n_frames) * section.stride_t
+    fields, start = {}, 0
+    for name in section.fields:
+        c = channels[name]
+        fields[name] = np.moveaxis(frames[:, :, start:start + c], 2, -1).astype(np.float32)
+        start += c
+    meta = {**meta, "rollout_from_frames": int(k_in)}
+    return write_data(output, fields, window.grid, attrs=meta,
+                      params={"sample": np.asarray(indices)},
+                      times=None if times is None else np.asarray(times)[kept])
 
 
 def plot_history(
@@ -702,6 +745,45 @@ def plot_compare(
     return Path(output)
 
 
+def _full_rollouts(
+    solver: Any,
+    section: Any,
+    data: str | os.PathLike[str],
+    indices: Sequence[int],
+    steps: int | None,
+    resolution: int | None,
+) -> tuple[Any, Any, Any, int]:
+    """Roll an autoregressive solver out from the first ``k_in`` frames of each sample.
+
+    Returns the :class:`~sciml.data.WindowDataset` (one window per sample, ``steps`` frames
+    out), the initial windows ``(n, k_in * C + S, *space)``, the true and the predicted frames
+    ``(n, steps * C, *space)``; ``steps`` defaults to every frame after the first window.
+    """
+    import torch
+
+    from sciml.data import WindowDataset, open_dataset
+
+    with open_dataset(data) as ds:
+        n_time = ds.field(section.fields[0]).shape[1]
+    available = (n_time - 1) // section.stride_t - section.k_in + 1
+    if steps is None:
+        steps = available
+    elif not 1 <= steps <= available:
+        raise ValueError(
+            f"--steps: got {steps}; {Path(data).name} has room for 1 to {available} steps "
+            f"after the first {section.k_in} frames (stride_t={section.stride_t})"
+        )
+    sampling = ({"resolution": resolution} if resolution is not None
+                else {"resolution": section.resolution, "stride": section.stride})
+    window = WindowDataset(data, section.fields, k_in=section.k_in, m_out=steps,
+                           stride_t=section.stride_t, hop=n_time, static=section.static or None,
+                           indices=list(indices), **sampling)
+    pairs = [window[i] for i in range(len(window))]
+    x = torch.stack([p[0] for p in pairs])
+    truth = torch.stack([p[1] for p in pairs])
+    return window, x, truth, solver.rollout(x, steps)
+
+
 def plot_rollout_file(
     checkpoint: str | os.PathLike[str],
     data: str | os.PathLike[str],
@@ -720,7 +802,7 @@ def plot_rollout_file(
     error against the step. ``steps`` defaults to every frame the sample has after the
     model's ``k_in`` input frames.
     """
-    from sciml.data import WindowDataset, open_dataset
+    from sciml.data import open_dataset
     from sciml.neural.solver import NeuralOperatorSolver
     from sciml.plot.rollout import animate_rollout, plot_rollout, plot_rollout_error
     from sciml.train.autoregressive import rollout_errors
@@ -735,23 +817,10 @@ def plot_rollout_file(
     section, _ = _checkpoint_data(load_checkpoint(checkpoint).extra, data, None, None)
     with open_dataset(data) as ds:
         n_samples = ds.n_samples
-        n_time = ds.field(section.fields[0]).shape[1]
     index = _index("--sample", sample, n_samples, "samples")
-    available = (n_time - 1) // section.stride_t - section.k_in + 1
-    if steps is None:
-        steps = available
-    elif not 1 <= steps <= available:
-        raise ValueError(
-            f"--steps: got {steps}; {Path(data).name} has room for 1 to {available} steps "
-            f"after the first {section.k_in} frames (stride_t={section.stride_t})"
-        )
-    sampling = ({"resolution": resolution} if resolution is not None
-                else {"resolution": section.resolution, "stride": section.stride})
-    window = WindowDataset(data, section.fields, k_in=section.k_in, m_out=steps,
-                           stride_t=section.stride_t, hop=n_time, static=section.static or None,
-                           indices=[index], **sampling)
-    x, truth = window[0]
-    pred = solver.rollout(x, steps)
+    window, _, truths, preds = _full_rollouts(solver, section, data, [index], steps, resolution)
+    truth, pred = truths[0], preds[0]
+    steps = truth.shape[0] // window.channels
     channels = window.channels
     c = _index("--channel", channel, channels, "channels per frame")
     errors = rollout_errors(pred[None].float().cpu(), truth[None].float(), channels)[0]

@@ -291,8 +291,20 @@ dir = "{(tmp_path / 'run').as_posix()}"
     assert report["metrics"]["test"]["n"] == 2 * 2  # 2 test samples x 2 windows each
     capsys.readouterr()
     assert main(["evaluate", str(out / "model.pt"), str(path)]) == 0
-    assert main(["predict", str(out / "model.pt"), str(path), "-o", str(tmp_path / "p.h5")]) == 2
-    assert "trained on time windows" in capsys.readouterr().err
+    # sciml predict: each of the last 2 samples rolled out from its first 2 frames to the end
+    pred_path = tmp_path / "p.h5"
+    assert main(["predict", str(out / "model.pt"), str(path), "-o", str(pred_path),
+                 "--n-test", "2", "--device", "cpu"]) == 0
+    x0 = torch.as_tensor(u[4:, :2, :, 0])  # (2, k_in * C, space): the given frames
+    expected = solver.rollout(x0, 10).numpy()  # (2, 10 frames, space)
+    with sciml.data.open(pred_path) as ds:
+        got = ds.field("u")[:]
+        np.testing.assert_array_equal(ds.params["sample"][:], [4, 5])
+        np.testing.assert_allclose(ds.times, t.ravel())
+        assert ds.attrs["rollout_from_frames"] == 2
+    assert got.shape == (2, 12, 16, 1)
+    np.testing.assert_array_equal(got[:, :2, :, 0], u[4:, :2, :, 0])
+    np.testing.assert_allclose(got[:, 2:, :, 0], expected, rtol=1e-5, atol=1e-6)
 
     # sciml plot rollout: the rollout from the first k_in frames of one sample
     gif = tmp_path / "roll.gif"
