@@ -12,6 +12,9 @@ Usage::
 
     python examples/pig_helmholtz.py            # a few minutes on a CPU
     python examples/pig_helmholtz.py --quick    # tiny sizes, seconds
+
+Measured on a 2-core AMD EPYC with ``OMP_NUM_THREADS=1``: PIG rel L2 1.8e-4 after a 122 s fit,
+PINN 4.5e-3 after the same time; 248 s wall in all.
 """
 
 from __future__ import annotations
