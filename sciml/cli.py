@@ -639,7 +639,7 @@ def predict(
     from sciml.data import write as write_data
 
     with open_dataset(data) as ds:
-        n_samples, attrs = ds.n_samples, ds.attrs
+        n_samples, attrs, times = ds.n_samples, ds.attrs, ds.times
         channels = {name: ds.field(name).shape[-1] for name in ds.fields}
     solver, section, sets = _load_for_data(
         checkpoint, data, resolutions=[resolution], n_test=n_test or n_samples,
@@ -648,7 +648,7 @@ def predict(
             "source": str(data), "checkpoint": str(checkpoint)}
     if section.kind != "operator":
         return _predict_rollouts(solver, section, data, output, n_test or n_samples,
-                                 n_samples, channels, resolution, meta)
+                                 n_samples, channels, times, resolution, meta)
     (dataset,) = sets.values()
     pred, _ = _predict_set(solver, dataset, batch_size)
     values = pred.numpy().astype(np.float32)
@@ -669,6 +669,7 @@ def _predict_rollouts(
     n: int,
     n_samples: int,
     channels: dict[str, int],
+    times: Any,
     resolution: int | None,
     meta: dict[str, Any],
 ) -> Path:
@@ -677,7 +678,6 @@ def _predict_rollouts(
     the predicted ones, on the run's frame spacing."""
     import numpy as np
 
-    from sciml.data import open_dataset
     from sciml.data import write as write_data
 
     indices = list(range(n_samples - n, n_samples))
@@ -686,8 +686,6 @@ def _predict_rollouts(
     frames = np.concatenate([x[:, : k_in * c_frame].numpy(), pred.float().cpu().numpy()], 1)
     frames = frames.reshape(n, -1, c_frame, *frames.shape[2:])  # (n, time, C, *space)
     n_frames = frames.shape[1]
-    with open_dataset(data) as ds:
-        times = ds.times
     kept = np.arange(n_frames) * section.stride_t
     fields, start = {}, 0
     for name in section.fields:

@@ -196,13 +196,20 @@ class HardDirichlet(nn.Module):
         self.register_buffer("lower", torch.as_tensor(lower, dtype=torch.float64))
         self.register_buffer("upper", torch.as_tensor(upper, dtype=torch.float64))
 
+    def _factors(self) -> list[tuple[int, torch.Tensor, torch.Tensor]]:
+        """Per face ``(axis, slope, end)``: the linear factor ``slope (x_axis - end)`` that is
+        ``2 gap / length`` on the lower face's side or its mirror on the upper one."""
+        out = []
+        for a, side in self.faces:
+            slope = (1.0 if side == 0 else -1.0) * 2 / (self.upper[a] - self.lower[a])
+            out.append((a, slope, self.lower[a] if side == 0 else self.upper[a]))
+        return out
+
     def distance(self, x: torch.Tensor) -> torch.Tensor:
         """``D(x)``: product of the distances to the faces, each scaled by its axis length."""
         d = torch.ones_like(x[:, 0])
-        for a, side in self.faces:
-            length = self.upper[a] - self.lower[a]
-            gap = x[:, a] - self.lower[a] if side == 0 else self.upper[a] - x[:, a]
-            d = d * (2 * gap / length)
+        for a, slope, end in self._factors():
+            d = d * (slope * (x[:, a] - end))
         return d
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -215,10 +222,7 @@ class HardDirichlet(nn.Module):
     def jet(self, x: torch.Tensor) -> Jet:
         """Value, derivatives and pure second derivatives (see :mod:`sciml.pig.jet`)."""
         out = self.net.jet(x)
-        for a, side in self.faces:
-            # Each face contributes the linear factor 2 (x_a - lower_a) / L_a (or its mirror).
-            slope = (1.0 if side == 0 else -1.0) * 2 / (self.upper[a] - self.lower[a])
-            end = self.lower[a] if side == 0 else self.upper[a]
+        for a, slope, end in self._factors():
             grad = x.new_zeros(x.shape[1], x.shape[0])
             grad[a] = slope
             out = Jet(slope * (x[:, a] - end), grad, torch.zeros_like(grad)) * out
