@@ -30,16 +30,56 @@ from torch import nn
 from sciml.core.validation import describe
 from sciml.pig.jet import Jet
 
-__all__ = ["COVARIANCES", "GaussianEmbedding"]
+__all__ = ["CENTRES", "COVARIANCES", "GaussianEmbedding"]
 
 #: Allowed covariance parameterisations.
 COVARIANCES = ("diagonal", "full")
+#: Allowed initial layouts of the centres.
+CENTRES = ("uniform", "sobol")
 
 
 def _check_positive_int(name: str, value: Any, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ValueError(f"{name}: expected an integer >= {minimum}, got {describe(value)}")
     return int(value)
+
+
+class _GaussianSum(torch.autograd.Function):
+    """``exp(min(Z @ W, 0)) @ M`` with a hand-written backward pass.
+
+    The ``(n, N)`` matrix of Gaussian values is the only large object: written by autograd from
+    elementary operations, the forward and backward passes sweep it about twenty times
+    (subtractions, scalings, the clamp, the exponential and their derivatives), which costs
+    more than the matrix products. Here the forward pass sweeps it twice (clamp and exponential
+    in place) and the backward pass once (the product with ``G``), around the matrix products.
+    ``min(., 0)`` guards against the rounding of the expanded quadratic form (``q >= 0``); its
+    gradient is passed through, which is exact where ``q > 0`` and changes nothing at ``q = 0``
+    (a minimum of ``q``).
+
+    Under ``create_graph`` (a derivative of a derivative, as for mixed partials) the backward
+    pass is written with differentiable operations on a recomputed ``G``, so it can be
+    differentiated again.
+    """
+
+    @staticmethod
+    def forward(ctx: Any, Z: torch.Tensor, W: torch.Tensor, M: torch.Tensor) -> torch.Tensor:
+        G = (Z @ W).clamp_max_(0.0).exp_()
+        ctx.save_for_backward(Z, W, M, G)
+        return G @ M
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+        Z, W, M, G = ctx.saved_tensors
+        need_z, need_w, need_m = ctx.needs_input_grad
+        if torch.is_grad_enabled():
+            G = torch.exp((Z @ W).clamp_max(0.0))
+            dS = (grad @ M.T) * G if need_z or need_w else None
+        else:
+            dS = (grad @ M.T).mul_(G) if need_z or need_w else None
+        dZ = dS @ W.T if need_z else None
+        dW = Z.T @ dS if need_w else None
+        dM = G.T @ grad if need_m else None
+        return dZ, dW, dM
 
 
 class GaussianEmbedding(nn.Module):
@@ -58,7 +98,11 @@ class GaussianEmbedding(nn.Module):
     sigma_init : float
         Initial standard deviation along every axis (in the units of the inputs).
     lower, upper : float or sequence of float
-        Box in which the centres are drawn uniformly at initialisation.
+        Box in which the centres are placed at initialisation.
+    centres : {"uniform", "sobol"}
+        Initial layout of the centres: i.i.d. uniform in the box, or the first ``N`` points of
+        a scrambled Sobol sequence, which covers the box evenly for any ``N`` (no clusters or
+        holes, so less spread between seeds).
     feature_init : float
         Standard deviation of the normal initialisation of the features.
     cutoff : float or None
@@ -79,6 +123,7 @@ class GaussianEmbedding(nn.Module):
         sigma_init: float = 0.1,
         lower: float | list[float] = -1.0,
         upper: float | list[float] = 1.0,
+        centres: str = "uniform",
         feature_init: float = 0.01,
         cutoff: float | None = None,
         chunk_size: int | None = None,
@@ -90,6 +135,8 @@ class GaussianEmbedding(nn.Module):
         features = _check_positive_int("features", features)
         if covariance not in COVARIANCES:
             raise ValueError(f"covariance: got {covariance!r}; allowed {COVARIANCES}")
+        if centres not in CENTRES:
+            raise ValueError(f"centres: got {centres!r}; allowed {CENTRES}")
         for name, value in (("sigma_init", sigma_init), ("feature_init", feature_init)):
             if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
                 raise ValueError(f"{name}: expected a positive number, got {describe(value)}")
@@ -118,12 +165,18 @@ class GaussianEmbedding(nn.Module):
             "sigma_init": float(sigma_init),
             "lower": lo.tolist(),
             "upper": hi.tolist(),
+            "centres": centres,
             "feature_init": float(feature_init),
             "cutoff": self.cutoff,
             "chunk_size": chunk_size,
             "seed": int(seed),
         }
-        mu = lo + (hi - lo) * torch.rand(n_gaussians, dim, generator=gen, dtype=torch.float64)
+        if centres == "sobol":
+            engine = torch.quasirandom.SobolEngine(dim, scramble=True, seed=int(seed))
+            unit = engine.draw(n_gaussians, dtype=torch.float64)
+        else:
+            unit = torch.rand(n_gaussians, dim, generator=gen, dtype=torch.float64)
+        mu = lo + (hi - lo) * unit
         self.mu = nn.Parameter(mu.float())
         self.log_sigma = nn.Parameter(torch.full((n_gaussians, dim), math.log(sigma_init)))
         if covariance == "full":
@@ -164,36 +217,41 @@ class GaussianEmbedding(nn.Module):
         inv = torch.linalg.solve_triangular(L, eye, upper=False)
         return inv.transpose(-1, -2) @ inv
 
-    def _quadratic(self, x: torch.Tensor, index: torch.Tensor | None) -> torch.Tensor:
-        """``q_pi = (x_p - mu_i)^T Sigma_i^-1 (x_p - mu_i)``, shape ``(n, N')``.
+    def _exponent(
+        self, x: torch.Tensor, index: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Factors ``Z`` ``(n, K)`` and ``W`` ``(K, N')`` with ``Z @ W = -q / 2``, where
+        ``q_pi = (x_p - mu_i)^T Sigma_i^-1 (x_p - mu_i)``.
 
-        Expanded as ``x^T P x - 2 x^T P mu + mu^T P mu`` so that every ``(n, N)`` operation
-        is a matrix product: autograd's first and second derivatives with respect to ``x``
-        then stay matrix products too, several times faster than broadcasting ``x - mu``
-        over ``(n, N, dim)``. The cancellation error is about ``eps |x|^2 / sigma^2``,
-        harmless in float64 (and in float32 for widths above about 1e-2 of the domain).
+        The quadratic form is expanded as ``x^T P x - 2 x^T P mu + mu^T P mu``: ``Z`` holds the
+        monomials of ``x`` (``x_a^2`` or ``x_a x_b``, ``x_a``, 1) and ``W`` their coefficients,
+        so the ``(n, N)`` exponent is one thin matrix product (:class:`_GaussianSum`). The
+        cancellation error is about ``eps |x|^2 / sigma^2``, harmless in float64 (and in float32
+        for widths above about 1e-2 of the domain).
         """
         mu = self.mu if index is None else self.mu[index]
+        ones = x.new_ones(x.shape[0], 1)
         if self.covariance == "diagonal":
             prec = torch.exp(-2 * self.log_sigma)
             prec = prec if index is None else prec[index]
-            quad = (x * x) @ prec.T
-            cross = x @ (mu * prec).T
-            const = (mu * mu * prec).sum(-1)
+            pmu = mu * prec
+            Z = torch.cat([x * x, x, ones], dim=1)
+            W = torch.cat([prec.T, -2 * pmu.T, (mu * pmu).sum(-1)[None, :]], dim=0)
         else:
             P = self.precisions() if index is None else self.precisions()[index]
-            outer = (x[:, :, None] * x[:, None, :]).reshape(x.shape[0], -1)
-            quad = outer @ P.reshape(P.shape[0], -1).T
             pmu = (P @ mu[:, :, None]).squeeze(-1)
-            cross = x @ pmu.T
-            const = (mu * pmu).sum(-1)
-        return (quad - 2 * cross + const).clamp_min(0.0)
+            outer = (x[:, :, None] * x[:, None, :]).reshape(x.shape[0], -1)
+            Z = torch.cat([outer, x, ones], dim=1)
+            W = torch.cat(
+                [P.reshape(P.shape[0], -1).T, -2 * pmu.T, (mu * pmu).sum(-1)[None, :]], dim=0
+            )
+        return Z, -0.5 * W
 
     def _dense(
         self, x: torch.Tensor, weight: torch.Tensor, index: torch.Tensor | None = None
     ) -> torch.Tensor:
-        gauss = torch.exp(-0.5 * self._quadratic(x, index))
-        return gauss @ (weight if index is None else weight[index])
+        Z, W = self._exponent(x, index)
+        return _GaussianSum.apply(Z, W, weight if index is None else weight[index])
 
     def _evaluate(self, x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
         """``sum_i weight_i g_i(x)`` for any per-Gaussian ``weight`` ``(N, m)``: ``(n, m)``."""
@@ -212,7 +270,7 @@ class GaussianEmbedding(nn.Module):
         self._check_points(x)
         return self._evaluate(x, self.weight)
 
-    def jet(self, x: torch.Tensor) -> Jet:
+    def jet(self, x: torch.Tensor, order: int = 2) -> Jet:
         r"""Features and their first and pure second derivatives at ``x`` ``(n, dim)``.
 
         With :math:`r_i = \Sigma_i^{-1}(x - \mu_i) = P_i x - m_i` and
@@ -226,12 +284,21 @@ class GaussianEmbedding(nn.Module):
         trades a cancellation error of about ``eps |x|^2 / sigma^4`` for speed: use float64
         for widths below about 1e-2 of the domain.
 
+        Parameters
+        ----------
+        x : tensor, shape ``(n, dim)``
+        order : {1, 2}
+            ``1`` skips the second derivatives (``k (1 + 2 dim)`` columns).
+
         Returns
         -------
         Jet
-            ``value`` ``(n, features)``, ``grad`` and ``hess`` ``(dim, n, features)``.
+            ``value`` ``(n, features)``, ``grad`` and ``hess`` ``(dim, n, features)``
+            (``hess`` is None for ``order=1``).
         """
         self._check_points(x)
+        if order not in (1, 2):
+            raise ValueError(f"order: expected 1 or 2, got {order!r}")
         d, w = self.dim, self.weight
         if self.covariance == "diagonal":
             P = torch.diag_embed(torch.exp(-2 * self.log_sigma))
@@ -253,6 +320,8 @@ class GaussianEmbedding(nn.Module):
             grad_blocks.append(
                 [add(m[:, a], ())] + [add(-P[:, a, c], (c,)) for c in axes]
             )
+            if order == 1:
+                continue
             hb = [add(m[:, a] ** 2 - P[:, a, a], ())]
             hb += [add(-2 * P[:, a, c] * m[:, a], (c,)) for c in axes]
             hb += [
@@ -277,7 +346,7 @@ class GaussianEmbedding(nn.Module):
             return out
 
         grad = torch.stack([combine(idx) for idx in grad_blocks])
-        hess = torch.stack([combine(idx) for idx in hess_blocks])
+        hess = torch.stack([combine(idx) for idx in hess_blocks]) if hess_blocks else None
         return Jet(value, grad, hess)
 
     def has_jet(self) -> bool:

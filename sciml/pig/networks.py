@@ -105,7 +105,7 @@ class FourierFeatures(nn.Module):
         proj = Jet(
             2 * math.pi * x.value @ self.freqs,
             2 * math.pi * x.grad @ self.freqs,
-            2 * math.pi * x.hess @ self.freqs,
+            None if x.hess is None else 2 * math.pi * x.hess @ self.freqs,
         )
         # cos' = -sin, cos'' = -cos; sin' = cos, sin'' = -sin.
         cos = proj.map(torch.cos, lambda v, c: (-torch.sin(v), -c))
@@ -113,7 +113,7 @@ class FourierFeatures(nn.Module):
         return Jet(
             torch.cat([cos.value, sin.value], -1),
             torch.cat([cos.grad, sin.grad], -1),
-            torch.cat([cos.hess, sin.hess], -1),
+            None if x.hess is None else torch.cat([cos.hess, sin.hess], -1),
         )
 
 
@@ -135,18 +135,19 @@ class _Normalised(nn.Module):
     def normalise(self, x: torch.Tensor) -> torch.Tensor:
         return 2 * (x - self.lower) / (self.upper - self.lower) - 1
 
-    def jet(self, x: torch.Tensor) -> Jet:
-        """Value ``(n,)``, derivatives ``(dim, n)`` and pure second derivatives ``(dim, n)``
-        at physical points ``x`` ``(n, dim)``, in one forward pass (see :mod:`sciml.pig.jet`).
+    def jet(self, x: torch.Tensor, order: int = 2) -> Jet:
+        """Value ``(n,)``, derivatives ``(dim, n)`` and (``order=2``) pure second derivatives
+        ``(dim, n)`` at physical points ``x`` ``(n, dim)``, in one forward pass (see
+        :mod:`sciml.pig.jet`).
         """
-        out = self._jet(self.normalise(x))
+        out = self._jet(self.normalise(x), order)
         return out.squeeze(-1).scale_axes(2 / (self.upper - self.lower))
 
     def has_jet(self) -> bool:
         """Whether :meth:`jet` is available (it is for both networks)."""
         return True
 
-    def _jet(self, z: torch.Tensor) -> Jet:
+    def _jet(self, z: torch.Tensor, order: int) -> Jet:
         raise NotImplementedError
 
 
@@ -157,7 +158,7 @@ class PIGNetwork(_Normalised):
     ----------
     lower, upper : sequence of float
         The domain box (physical units).
-    n_gaussians, features, covariance, sigma_init, cutoff, chunk_size
+    n_gaussians, features, covariance, sigma_init, centres, feature_init, cutoff, chunk_size
         Passed to :class:`~sciml.pig.embedding.GaussianEmbedding` (``sigma_init`` is relative
         to the normalised box ``[-1, 1]^dim``).
     width, depth : int
@@ -174,6 +175,8 @@ class PIGNetwork(_Normalised):
         features: int = 4,
         covariance: str = "diagonal",
         sigma_init: float = 0.1,
+        centres: str = "uniform",
+        feature_init: float = 0.01,
         cutoff: float | None = None,
         chunk_size: int | None = None,
         width: int = 16,
@@ -184,8 +187,8 @@ class PIGNetwork(_Normalised):
         dim = len(list(lower))
         self.config.update(
             n_gaussians=n_gaussians, features=features, covariance=covariance,
-            sigma_init=sigma_init, cutoff=cutoff, chunk_size=chunk_size, width=width,
-            depth=depth, seed=seed,
+            sigma_init=sigma_init, centres=centres, feature_init=feature_init, cutoff=cutoff,
+            chunk_size=chunk_size, width=width, depth=depth, seed=seed,
         )
         self.embedding = GaussianEmbedding(
             n_gaussians,
@@ -193,6 +196,8 @@ class PIGNetwork(_Normalised):
             features=features,
             covariance=covariance,
             sigma_init=sigma_init,
+            centres=centres,
+            feature_init=feature_init,
             cutoff=cutoff,
             chunk_size=chunk_size,
             seed=seed,
@@ -203,8 +208,8 @@ class PIGNetwork(_Normalised):
         """``(n, dim) -> (n,)``."""
         return self.mlp(self.embedding(self.normalise(x))).squeeze(-1)
 
-    def _jet(self, z: torch.Tensor) -> Jet:
-        return self.mlp.jet(self.embedding.jet(z))
+    def _jet(self, z: torch.Tensor, order: int) -> Jet:
+        return self.mlp.jet(self.embedding.jet(z, order))
 
     def physical_gaussians(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Centres ``(N, dim)`` and covariances ``(N, dim, dim)`` in physical coordinates."""
@@ -263,8 +268,8 @@ class PINNNetwork(_Normalised):
             h = self.features(h)
         return self.mlp(h).squeeze(-1)
 
-    def _jet(self, z: torch.Tensor) -> Jet:
-        h = Jet.identity(z)
+    def _jet(self, z: torch.Tensor, order: int) -> Jet:
+        h = Jet.identity(z, order)
         if self.features is not None:
             h = self.features.jet(h)
         return self.mlp.jet(h)

@@ -37,6 +37,10 @@ class PIGSolver(PhysicsInformedSolver):
         Covariance parameterisation.
     sigma_init : float
         Initial width, relative to the domain mapped onto ``[-1, 1]^dim``.
+    centres : {"uniform", "sobol"}
+        Initial layout of the centres (see :class:`~sciml.pig.GaussianEmbedding`).
+    feature_init : float
+        Standard deviation of the initial features.
     cutoff : float or None
         Truncation radius in standard deviations for large ``N`` (``None``: exact).
     chunk_size : int or None
@@ -73,6 +77,8 @@ class PIGSolver(PhysicsInformedSolver):
         features: int = 4,
         covariance: str = "diagonal",
         sigma_init: float = 0.1,
+        centres: str = "uniform",
+        feature_init: float = 0.01,
         cutoff: float | None = None,
         chunk_size: int | None = None,
         width: int = 16,
@@ -87,8 +93,8 @@ class PIGSolver(PhysicsInformedSolver):
         super().__init__(training, hard_dirichlet, dtype, device, seed, progress)
         self._store_options(
             n_gaussians=n_gaussians, features=features, covariance=covariance,
-            sigma_init=sigma_init, cutoff=cutoff, chunk_size=chunk_size, width=width,
-            depth=depth,
+            sigma_init=sigma_init, centres=centres, feature_init=feature_init, cutoff=cutoff,
+            chunk_size=chunk_size, width=width, depth=depth,
         )
         # Validate the options now (constructing a throwaway network is cheap).
         PIGNetwork([0.0], [1.0], **self._options(), seed=0)

@@ -6,11 +6,13 @@ import pytest
 import torch
 
 from sciml.core.residual import AutogradField
-from sciml.pig.embedding import GaussianEmbedding
-from sciml.pig.jet import Jet, jet_field, supports_jet
+from sciml.pig.embedding import GaussianEmbedding, _GaussianSum
+from sciml.pig.jet import Jet, derivative_order, jet_field, supports_jet
 from sciml.pig.networks import MLP, PIGNetwork, PINNNetwork
 from sciml.pig.training import HardDirichlet, _field
+from sciml.problems.flow_mixing import flow_mixing_3d
 from sciml.problems.helmholtz import helmholtz_2d
+from sciml.problems.klein_gordon import klein_gordon_3d
 
 LOWER, UPPER = [-1.0, -2.0, 0.0], [1.0, 2.0, 3.0]
 NAMES = ("x", "y", "t")
@@ -61,9 +63,7 @@ def test_jet_matches_nested_autograd(name: str) -> None:
         scale = float(expected.abs().max().detach())
         assert scale > 0, spec  # a non-trivial derivative, or the comparison proves nothing
         err = float((field.d(spec) - expected).abs().max().detach())
-        # Not 1e-14: autograd through the clamped expanded quadratic zeroes the gradient at
-        # points within rounding of a centre; the jet has no such clamp (see the next test).
-        assert err <= 1e-8 * scale, (name, spec, err, scale)
+        assert err <= 1e-10 * scale, (name, spec, err, scale)
 
 
 @pytest.mark.parametrize("covariance", ["diagonal", "full"])
@@ -155,3 +155,47 @@ def test_embedding_and_mlp_jets_check_shapes() -> None:
         emb.jet(torch.zeros(4, 3))
     out = MLP(2, 1, 4, 1).jet(Jet.identity(torch.zeros(4, 2)))
     assert out.value.shape == (4, 1) and out.grad.shape == (2, 4, 1)
+
+
+@pytest.mark.parametrize("name", list(_networks()))
+def test_first_order_jet_carries_value_and_gradient_only(name: str) -> None:
+    net = _networks()[name].double()
+    pts = _points(80)
+    full, first = net.jet(pts), net.jet(pts, order=1)
+    assert first.order == 1 and first.hess is None and full.order == 2
+    torch.testing.assert_close(first.value, full.value, rtol=1e-13, atol=1e-15)
+    torch.testing.assert_close(first.grad, full.grad, rtol=1e-13, atol=1e-15)
+    # A second derivative asked of a first-order field still comes, from autograd.
+    field = jet_field(net, pts, NAMES, order=1)
+    assert ("x", "x") not in field._cache
+    torch.testing.assert_close(field.d("xx"), full.hess[0], rtol=1e-9, atol=1e-12)
+    with pytest.raises(ValueError, match="order: expected 1 or 2"):
+        jet_field(net, pts, NAMES, order=3)
+
+
+def test_derivative_order_of_residuals() -> None:
+    pts = _points(3)
+    assert derivative_order(flow_mixing_3d().residual, pts, NAMES) == 1
+    assert derivative_order(klein_gordon_3d().residual, pts, NAMES) == 2
+    assert derivative_order(lambda u, x: u.d("x") * u.d("xy"), pts, NAMES) == 2
+    assert derivative_order(lambda u, x: u.value**2 - x.x, pts, NAMES) == 1
+
+    def broken(u, x):
+        raise RuntimeError("not on a probe")
+
+    assert derivative_order(broken, pts, NAMES) == 2  # unknown: carry everything
+
+
+def test_fused_gaussian_sum_gradients() -> None:
+    gen = torch.Generator().manual_seed(0)
+    x = torch.rand(9, 2, generator=gen, dtype=torch.float64)
+    Z = torch.cat([x * x, x, torch.ones(9, 1, dtype=torch.float64)], 1).requires_grad_(True)
+    prec = 1 + torch.rand(5, 2, generator=gen, dtype=torch.float64)
+    mu = torch.rand(5, 2, generator=gen, dtype=torch.float64)
+    W = (-0.5 * torch.cat([prec.T, -2 * (mu * prec).T, (mu * mu * prec).sum(1)[None]])).detach()
+    W.requires_grad_(True)
+    M = torch.randn(5, 3, generator=gen, dtype=torch.float64, requires_grad=True)
+    torch.testing.assert_close(_GaussianSum.apply(Z, W, M), torch.exp(Z @ W) @ M)
+    assert torch.autograd.gradcheck(_GaussianSum.apply, (Z, W, M))
+    # Twice differentiable: mixed partials of a jet field differentiate its backward pass.
+    assert torch.autograd.gradgradcheck(_GaussianSum.apply, (Z, W, M))
