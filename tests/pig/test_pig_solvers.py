@@ -275,3 +275,45 @@ def test_lbfgs_can_keep_its_history_across_redraws():
         Training(lbfgs_keep_history=1)
     with pytest.raises(ValueError, match="lbfgs_history"):
         Training(lbfgs_history=0)
+
+
+def test_adaptive_sampling_crowds_points_where_the_residual_is_large():
+    # The zero model's residual is the source alone: 1 on x > 0.8, 0.01 elsewhere.
+    def residual(u, x):
+        return u.d("x") - torch.where(x.x > 0.8, 1.0, 0.01)
+
+    problem = PDEProblem(Box(x=(0.0, 1.0)), residual, [Dirichlet(0.0)], name="step")
+    zero = nn.Sequential(nn.Linear(1, 1, bias=False), nn.Flatten(0)).double()
+    nn.init.zeros_(zero[0].weight)
+    gen = torch.Generator().manual_seed(0)
+
+    def share(**options) -> float:
+        opts = Training(n_collocation=2000, **options)
+        (term,) = [t for t in _build_terms(problem, opts, False, lambda t: t) if t.name == "residual"]
+        pts = term.draw(gen, zero)
+        assert pts.shape == (2000, 1)
+        assert bool((pts >= 0).all() and (pts <= 1).all())
+        return float((pts > 0.8).double().mean())
+
+    assert share() == pytest.approx(0.2, abs=0.01)  # off: an even Sobol sample
+    # On: density |r| / mean|r| + c; mean |r| ~ 0.208, so x > 0.8 carries ~0.6 of it (c = 1,
+    # pool 8, without replacement: every candidate there is taken, 0.2 * 8 * 2000 > 2000 * 0.6).
+    adaptive = share(adaptive_sampling=True)
+    assert 0.5 < adaptive < 0.7
+    assert share(adaptive_sampling=True, adaptive_c=0.0) > 0.95
+    with pytest.raises(ValueError, match="adaptive_sampling"):
+        Training(adaptive_sampling=1)
+    with pytest.raises(ValueError, match="adaptive_pool"):
+        Training(adaptive_pool=0)
+    with pytest.raises(ValueError, match="adaptive_k"):
+        Training(adaptive_k=-1.0)
+
+
+def test_adaptive_sampling_in_a_fit():
+    problem = poisson_1d()
+    opts = Training(
+        adam_steps=20, resample_every=5, lbfgs_steps=20, n_collocation=64, adaptive_sampling=True
+    )
+    solver = PIGSolver(n_gaussians=16, sigma_init=0.3, training=opts, progress=False)
+    solver.fit(problem)
+    assert solver.history_[-1]["loss"] < solver.history_[0]["loss"]
