@@ -289,7 +289,8 @@ def test_adaptive_sampling_crowds_points_where_the_residual_is_large():
 
     def share(**options) -> float:
         opts = Training(n_collocation=2000, **options)
-        (term,) = [t for t in _build_terms(problem, opts, False, lambda t: t) if t.name == "residual"]
+        terms = _build_terms(problem, opts, False, lambda t: t)
+        (term,) = [t for t in terms if t.name == "residual"]
         pts = term.draw(gen, zero)
         assert pts.shape == (2000, 1)
         assert bool((pts >= 0).all() and (pts <= 1).all())
