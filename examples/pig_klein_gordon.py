@@ -2,22 +2,22 @@
 
 Solves ``u_tt - Laplacian(u) + u^2 = f`` on ``[-1, 1]^2 x [0, 10]`` with the exact solution ``u
 = (x + y) cos 2t + x y sin 2t``, initial value and velocity at ``t = 0`` and Dirichlet data on
-the four sides, all imposed as penalties. PIG: 400 space-time Gaussians and a ``4 -> 16 -> 1``
-MLP, 500 Adam steps on points redrawn every 10 steps, then 1500 L-BFGS steps on a fixed Sobol
-sample of 4096 points; PINN: tanh MLP 4 x 64 with the same options, stopped at the PIG's fit
-time (see :mod:`sciml.pig.comparison` for the procedure and the figures,
-``klein_gordon_*.png``). Errors are relative L2 on the problem's
-51^3 evaluation grid, at the final iterate.
+the four sides, all imposed as penalties. PIG: 400 space-time Gaussians (Sobol initial
+centres) and a ``4 -> 16 -> 1`` MLP, 500 Adam steps on points redrawn every 10 steps, then
+1500 L-BFGS steps on a fixed Sobol sample of 4096 points; PINN: tanh MLP 4 x 64 with the same
+options, stopped at the PIG's fit time (see :mod:`sciml.pig.comparison` for the procedure and
+the figures, ``klein_gordon_*.png``). Errors are relative L2 on the problem's 51^3 evaluation
+grid, at the final iterate.
 
 Usage::
 
-    python examples/pig_klein_gordon.py            # ~7 minutes on one core, see below
+    python examples/pig_klein_gordon.py            # ~5 minutes on one core, see below
     python examples/pig_klein_gordon.py --quick    # tiny sizes, seconds
 
-Measured on a 2-core AMD EPYC with ``OMP_NUM_THREADS=1`` (the other core busy): PIG rel L2
-1.16e-2 after a 215 s fit, PINN 3.74e-2 after the same time; 439 s wall in all (evaluation
-and figures included). ``--budget SECONDS`` caps the PIG's wall time. The benchmark's longer
-fits reach 4e-3 to 1e-2 (see ``benchmarks/pig.py``)."""
+Measured on a 2-core AMD EPYC with ``OMP_NUM_THREADS=1`` (the other core busy), 2026-11-23:
+PIG rel L2 1.46e-2 after a 152 s fit, PINN 2.34e-1 after the same time; 318 s wall in all
+(evaluation and figures included). ``--budget SECONDS`` caps the PIG's wall time. The
+benchmark's 720 s fits reach 2.5e-3 to 3.5e-3 (see ``benchmarks/pig.py``)."""
 
 from __future__ import annotations
 
@@ -39,8 +39,9 @@ def setup(quick: bool, budget: float | None) -> Setup:
         adam_steps=500, lr=1e-2, lr_decay=0.999, n_collocation=4096, n_boundary=1024,
         n_initial=512, resample_every=10, lbfgs_steps=1500, time_budget=budget, log_every=20,
     )
-    return Setup(problem, {"n_gaussians": 400, "sigma_init": 0.5}, {"width": 64, "depth": 4},
-                 training, problem.default_grid())
+    # Sobol centres: an even initial layout, less spread between seeds than uniform draws.
+    pig = {"n_gaussians": 400, "sigma_init": 0.5, "centres": "sobol"}
+    return Setup(problem, pig, {"width": 64, "depth": 4}, training, problem.default_grid())
 
 
 if __name__ == "__main__":
