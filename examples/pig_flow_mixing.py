@@ -4,20 +4,22 @@ Solves the advection ``u_t + a u_x + b u_y = 0`` of a scalar by a rotating vorte
 angular speed ``omega(r) = sech^2(r) tanh(r) / (0.385 r)``) on ``[-4, 4]^2 x [0, 4]``, from
 ``u(x, y, 0) = -tanh(y / 2)``, with the exact solution ``u = -tanh(y/2 cos(omega t) - x/2
 sin(omega t))`` giving the Dirichlet data on the four sides (imposed as penalties). The front
-winds up into a spiral near the centre, where the PIG's Gaussians are most needed. PIG: 400
-space-time Gaussians (cut off beyond 4 sigma) and a ``4 -> 16 -> 1`` MLP, 400 Adam steps, then
-800 L-BFGS steps; PINN: tanh MLP 4 x 64 with the same options, stopped at the PIG's fit time
-(see :mod:`sciml.pig.comparison` for the procedure and the figures, ``flow_mixing_*.png``).
+winds up into a spiral near the centre, where the PIG's Gaussians are most needed. PIG: 1000
+space-time Gaussians (Sobol initial centres, cut off beyond 4 sigma) and a ``4 -> 16 -> 1``
+MLP, residual weight 10, 500 Adam steps, then 1500 L-BFGS steps on a fixed Sobol sample of
+4096 points; PINN: tanh MLP 4 x 64 with the same options, stopped at the PIG's fit time (see
+:mod:`sciml.pig.comparison` for the procedure and the figures, ``flow_mixing_*.png``).
 
 Usage::
 
-    python examples/pig_flow_mixing.py            # ~2.5 CPU minutes, see below
+    python examples/pig_flow_mixing.py            # ~3.5 minutes on one core, see below
     python examples/pig_flow_mixing.py --quick    # tiny sizes, seconds
 
-Measured on a 2-core AMD EPYC shared with other jobs (load average ~6), with
-``OMP_NUM_THREADS=1``: PIG rel L2 1.2e-1, PINN 6.2e-2 (at this small budget the PINN wins);
-241 s wall, 150 CPU seconds (user + sys). ``--quick``: 10 to 17 s wall on the loaded machine.
-Both errors are far from the paper's (~5e4 Adam steps on a GPU; see ``benchmarks/pig.py``)."""
+Measured on a 2-core AMD EPYC with ``OMP_NUM_THREADS=1`` (the other core busy), 2026-11-23:
+PIG rel L2 3.6e-2 after a 95 s fit, PINN 5.9e-2 after the same time; 202 s wall in all. The
+error sits in the vortex core at late times; longer fits with more Gaussians reach ~1e-2 (see
+``benchmarks/pig.py``), the paper's 4.5e-4 takes ~5e4 Adam steps with 16 000 Gaussians on a
+GPU."""
 
 from __future__ import annotations
 

@@ -11,12 +11,12 @@ L-BFGS steps; PINN: tanh MLP 4 x 64 with the same options, stopped at the PIG's 
 
 Usage::
 
-    python examples/pig_nonlinear_diffusion.py            # ~2.5 CPU minutes, see below
+    python examples/pig_nonlinear_diffusion.py            # ~40 s on one core, see below
     python examples/pig_nonlinear_diffusion.py --quick    # tiny sizes, seconds
 
-Measured on a 2-core AMD EPYC shared with other jobs (load average ~6), with
-``OMP_NUM_THREADS=1``: PIG rel L2 1.4e-2, PINN 4.5e-2; 379 s wall, 148 CPU seconds (user +
-sys). ``--quick``: 7 to 13 s wall on the loaded machine."""
+Measured on a 2-core AMD EPYC with ``OMP_NUM_THREADS=1`` (the other core busy), 2026-11-23:
+PIG rel L2 1.38e-2 after a 16.5 s fit, PINN 4.6e-1 after the same time (too short for it);
+40 s wall in all."""
 
 from __future__ import annotations
 
