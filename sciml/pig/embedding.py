@@ -28,7 +28,7 @@ import torch
 from torch import nn
 
 from sciml.core.validation import describe
-from sciml.pig.jet import Jet
+from sciml.pig.jet import Jet, check_order
 
 __all__ = ["CENTRES", "COVARIANCES", "GaussianEmbedding"]
 
@@ -297,8 +297,7 @@ class GaussianEmbedding(nn.Module):
             (``hess`` is None for ``order=1``).
         """
         self._check_points(x)
-        if order not in (1, 2):
-            raise ValueError(f"order: expected 1 or 2, got {order!r}")
+        check_order(order)
         d, w = self.dim, self.weight
         if self.covariance == "diagonal":
             P = torch.diag_embed(torch.exp(-2 * self.log_sigma))

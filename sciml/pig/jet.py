@@ -28,7 +28,7 @@ from torch import nn
 
 from sciml.core.residual import AutogradField, Coordinates, FieldEvaluation, parse_derivative
 
-__all__ = ["Jet", "derivative_order", "jet_field", "supports_jet"]
+__all__ = ["Jet", "check_order", "derivative_order", "jet_field", "supports_jet"]
 
 
 @dataclass
@@ -59,7 +59,7 @@ class Jet:
         """The jet of the input points themselves: ``x`` of shape ``(n, d)``."""
         d = x.shape[1]
         eye = torch.eye(d, dtype=x.dtype, device=x.device)
-        hess = x.new_zeros(d, *x.shape) if _check_order(order) == 2 else None
+        hess = x.new_zeros(d, *x.shape) if check_order(order) == 2 else None
         return cls(x, eye[:, None, :].expand(d, x.shape[0], d), hess)
 
     def linear(self, layer: nn.Linear) -> Jet:
@@ -118,7 +118,8 @@ def _maybe(
     return None if tensor is None else f(tensor)
 
 
-def _check_order(order: int) -> int:
+def check_order(order: int) -> int:
+    """``order`` if it is 1 or 2 (the orders a jet carries), else a ``ValueError``."""
     if order not in (1, 2):
         raise ValueError(f"order: expected 1 or 2, got {order!r}")
     return order
@@ -150,7 +151,7 @@ def jet_field(
         Highest derivative order carried by the jet.
     """
     pts = points.detach().requires_grad_(True)
-    jet = model.jet(pts, order=_check_order(order))
+    jet = model.jet(pts, order=check_order(order))
     known = {}
     for a, name in enumerate(names):
         known[(name,)] = jet.grad[a]

@@ -335,7 +335,7 @@ def _build_terms(
     def sample_residual(gen: torch.Generator) -> torch.Tensor:
         return to(_uniform(box, options.n_collocation, gen, sobol))
 
-    # Transport residuals need first derivatives only: a first-order jet is ~2x cheaper.
+    # Transport residuals need first derivatives only: a first-order jet costs ~2/3 as much.
     probe_points = torch.as_tensor(box.lower) + 0.5 * torch.as_tensor(box.lengths)
     order = derivative_order(problem.residual, probe_points[None, :], names)
 
