@@ -26,7 +26,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from sciml.core.residual import AutogradField, Coordinates, FieldEvaluation, parse_derivative
+from sciml.core.residual import AutogradField, Coordinates, FieldEvaluation
+from sciml.gp.field import GridField
 
 __all__ = ["Jet", "check_order", "derivative_order", "jet_field", "supports_jet"]
 
@@ -160,24 +161,6 @@ def jet_field(
     return AutogradField(jet.value, pts, names, known=known)
 
 
-class _DerivativeProbe(FieldEvaluation):
-    """A zero field that records the order of every derivative asked of it."""
-
-    def __init__(self, points: torch.Tensor, names: Sequence[str]) -> None:
-        self._names = tuple(names)
-        self._zero = points.new_zeros(points.shape[0])
-        self.coords = Coordinates.from_points(points, self._names)
-        self.orders: set[int] = set()
-
-    @property
-    def value(self) -> torch.Tensor:
-        return self._zero
-
-    def d(self, spec: str | Sequence[str]) -> torch.Tensor:
-        self.orders.add(len(parse_derivative(spec, self._names)))
-        return self._zero
-
-
 def derivative_order(
     residual: Callable[[FieldEvaluation, Coordinates], object],
     points: torch.Tensor,
@@ -198,10 +181,12 @@ def derivative_order(
     names : sequence of str
         Axis names, one per column.
     """
-    probe = _DerivativeProbe(points.detach(), names)
+    pts = points.detach()
+    zero = pts.new_zeros(pts.shape[0])
+    probe = GridField(lambda counts: zero, names)  # records what the residual asks for
     try:
         with torch.no_grad():
-            residual(probe, probe.coords)
+            residual(probe, Coordinates.from_points(pts, names))
     except Exception:  # a failure on the zero field only means: carry everything
         return 2
-    return 2 if any(o > 1 for o in probe.orders) else 1
+    return 2 if any(sum(counts) > 1 for counts in probe.used) else 1
