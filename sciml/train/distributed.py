@@ -23,6 +23,7 @@ Example
 from __future__ import annotations
 
 import datetime
+import gc
 import os
 from collections.abc import Sequence
 
@@ -233,6 +234,10 @@ def shard_batch(batch: Sequence[int], rank: int, world_size: int) -> list[int]:
 def cleanup() -> None:
     """Destroy the default process group (no-op when none is initialised)."""
     if is_distributed():
+        # Reference cycles left by training (autograd graphs, DDP internals) can hold gloo
+        # work objects; freed after the group is gone, at interpreter exit, they abort the
+        # process ("terminate called without an active exception") in about 1 run in 4.
+        gc.collect()
         torch_dist.destroy_process_group()
 
 
