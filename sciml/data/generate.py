@@ -163,7 +163,7 @@ def _generate_blocks(
                 resume=resume) as writer:
         missing = np.asarray(writer.missing)
         bar = progress_bar(total=n, initial=n - missing.size, desc=desc, unit="sample",
-                           enabled=progress)
+                           enabled=progress, fractional=frames > 1)
         with bar:
             done = n - missing.size
             for block in _runs(missing, batch_size):
