@@ -4,7 +4,9 @@ A residual is a function ``residual(u, x)``. ``x`` is a :class:`Coordinates` who
 are the axis names (``x.x``, ``x.y``, ``x.t``); ``u`` is a :class:`FieldEvaluation` with
 ``u.value`` and derivatives ``u.d("xx")``. Each solver supplies its own ``u``: kernel
 derivative matrices in the GP, automatic differentiation in PIG and PINN. This module holds the
-interface and the autograd implementation shared by the network-based solvers.
+interface, the autograd implementation shared by the network-based solvers, and
+:class:`GridField`, a field given by a function of per-axis derivative counts (the GP's
+derivative matrices; a recording zero field that tells which derivatives a residual uses).
 
 Example
 -------
@@ -28,7 +30,14 @@ import torch
 
 from sciml.core.validation import check_axis_names
 
-__all__ = ["AutogradField", "Coordinates", "FieldEvaluation", "parse_derivative"]
+__all__ = [
+    "AutogradField",
+    "Coordinates",
+    "FieldEvaluation",
+    "GridField",
+    "derivative_counts",
+    "parse_derivative",
+]
 
 
 class Coordinates:
@@ -115,6 +124,51 @@ class FieldEvaluation(ABC):
     @abstractmethod
     def d(self, spec: str | Sequence[str]) -> Any:
         """A partial derivative, for example ``d("xx")`` or ``d("xt")``; shape ``(n,)``."""
+
+
+Counts = tuple[int, ...]
+
+
+def derivative_counts(spec: str | Sequence[str], names: Sequence[str]) -> Counts:
+    """How many times each axis appears in a derivative spec: ``"xxy"`` -> ``(2, 1)``."""
+    axes = parse_derivative(spec, names)
+    return tuple(axes.count(a) for a in names)
+
+
+class GridField(FieldEvaluation):
+    """``u`` given by ``evaluate(counts)``, which returns the flattened derivative values.
+
+    Each quantity is evaluated once and cached; :attr:`used` lists what the residual asked for.
+
+    Parameters
+    ----------
+    evaluate : callable ``(counts) -> tensor (n,)``
+        ``counts`` is a tuple of derivative orders per axis (all zeros for the value).
+    names : sequence of str
+        Axis names.
+    """
+
+    def __init__(self, evaluate: Callable[[Counts], torch.Tensor], names: Sequence[str]) -> None:
+        self._evaluate = evaluate
+        self._names = tuple(names)
+        self._cache: dict[Counts, torch.Tensor] = {}
+
+    def _get(self, counts: Counts) -> torch.Tensor:
+        if counts not in self._cache:
+            self._cache[counts] = self._evaluate(counts)
+        return self._cache[counts]
+
+    @property
+    def value(self) -> torch.Tensor:
+        return self._get((0,) * len(self._names))
+
+    def d(self, spec: str | Sequence[str]) -> torch.Tensor:
+        return self._get(derivative_counts(spec, self._names))
+
+    @property
+    def used(self) -> list[Counts]:
+        """Derivative counts the residual asked for so far."""
+        return list(self._cache)
 
 
 class AutogradField(FieldEvaluation):

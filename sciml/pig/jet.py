@@ -26,8 +26,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from sciml.core.residual import AutogradField, Coordinates, FieldEvaluation
-from sciml.gp.field import GridField
+from sciml.core.residual import AutogradField, Coordinates, FieldEvaluation, GridField
 
 __all__ = ["Jet", "check_order", "derivative_order", "jet_field", "supports_jet"]
 
