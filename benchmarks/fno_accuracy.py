@@ -19,12 +19,15 @@ Data is generated once by sciml's reference solvers into ``--data-dir`` and reus
 Usage::
 
     python benchmarks/fno_accuracy.py [--problems darcy burgers] [--models fno tfno]
-        [--epochs 50] [--n-train 1000] [--n-test 100] [--seeds 1] [--threads N]
+        [--epochs 50] [--n-train 1000] [--n-test 100] [--seeds 1] [--first-seed 0]
+        [--threads N] [--json out.json]
+    python benchmarks/fno_accuracy.py --merge a.json b.json   # one table from several runs
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 import warnings
@@ -94,6 +97,44 @@ def build(library: str, model: str, spec: dict) -> torch.nn.Module:
                n_layers=4)
 
 
+def summarize(values: list[float]) -> tuple[float, float]:
+    """Mean and its standard error (zero for a single value)."""
+    n = len(values)
+    mean = sum(values) / n
+    if n < 2:
+        return mean, 0.0
+    var = sum((v - mean) ** 2 for v in values) / (n - 1)
+    return mean, (var / n) ** 0.5
+
+
+def print_table(raw: list[dict]) -> None:
+    """Per problem and model: both libraries' mean error, and sciml's ratio with a 95% band.
+
+    The band is the delta-method interval of the ratio of two independent means
+    (``ratio * (1 +- 1.96 sqrt(se_s^2 / m_s^2 + se_n^2 / m_n^2))``); "sciml <= neuralop" counts
+    the seeds where sciml's error is not higher than neuraloperator's at the same seed.
+    """
+    print(f"\n{'problem':<8} {'model':<5} {'seeds':>5} {'sciml':>15} {'neuralop':>15} "
+          f"{'ratio':>6} {'95% band':>13} {'sciml <= nop':>12} {'fit s':>11}")
+    keys = list(dict.fromkeys((r["problem"], r["model"]) for r in raw))
+    for problem, model_name in keys:
+        by = {lib: {r["seed"]: r for r in raw if (r["problem"], r["model"], r["library"])
+                    == (problem, model_name, lib)} for lib in ("sciml", "neuralop")}
+        seeds = sorted(set(by["sciml"]) & set(by["neuralop"]))
+        if not seeds:
+            continue
+        errs = {lib: [by[lib][s]["rel_l2"] for s in seeds] for lib in by}
+        (ms, ss), (mn, sn) = summarize(errs["sciml"]), summarize(errs["neuralop"])
+        ratio = ms / mn
+        half = 1.96 * ((ss / ms) ** 2 + (sn / mn) ** 2) ** 0.5
+        wins = sum(a <= b for a, b in zip(errs["sciml"], errs["neuralop"]))
+        secs = [sum(by[lib][s]["fit_s"] for s in seeds) / len(seeds) for lib in by]
+        print(f"{problem:<8} {model_name:<5} {len(seeds):>5} {ms:>8.4f}+-{ss:.4f} "
+              f"{mn:>8.4f}+-{sn:.4f} {ratio:>6.3f} {ratio * (1 - half):>6.3f}-"
+              f"{ratio * (1 + half):<6.3f} {wins:>5} of {len(seeds):<3} "
+              f"{secs[0]:>5.0f}/{secs[1]:<5.0f}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--problems", nargs="+", default=list(PROBLEMS), choices=list(PROBLEMS))
@@ -101,11 +142,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=50)
     parser.add_argument("--n-train", type=int, default=1000)
     parser.add_argument("--n-test", type=int, default=100)
-    parser.add_argument("--seeds", type=int, default=1, help="model seeds 0..N-1")
+    parser.add_argument("--seeds", type=int, default=1, help="number of model seeds")
+    parser.add_argument("--first-seed", type=int, default=0,
+                        help="seeds run are first-seed .. first-seed+seeds-1")
     parser.add_argument("--data-dir", type=Path, default=Path("benchmarks/data"))
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--json", type=Path, default=None,
+                        help="also write the per-seed results here (for --merge)")
+    parser.add_argument("--merge", nargs="+", type=Path, default=None,
+                        help="print the table of --json files from separate runs, then exit")
     args = parser.parse_args(argv)
+    if args.merge:
+        print_table([r for path in args.merge for r in json.loads(path.read_text())])
+        return 0
+    if args.seeds < 1 or args.first_seed < 0:
+        parser.error("--seeds must be >= 1 and --first-seed >= 0")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -118,17 +170,18 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"machine: {cpu_model()} | torch {torch.__version__} | threads "
           f"{torch.get_num_threads()} | neuralop {getattr(neuralop, '__version__', '?')}")
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
     print(f"epochs {args.epochs}, n_train {args.n_train}, n_test {args.n_test}, "
-          f"seeds {args.seeds}")
-    rows = []
+          f"seeds {seeds.start}..{seeds.stop - 1}")
+    raw: list[dict] = []
     for problem in args.problems:
         spec = PROBLEMS[problem]
         train, test = load_problem(problem, args.data_dir, args.n_train, args.n_test, 0)
         in_norm, out_norm = fit_normalizers(train)
         for model_name in args.models:
-            for library in ("sciml", "neuralop"):
-                errors, times = [], []
-                for seed in range(args.seeds):
+            # the libraries alternate seed by seed, so a partial run still gives pairs
+            for seed in seeds:
+                for library in ("sciml", "neuralop"):
                     seed_everything(seed)
                     net = build(library, model_name, spec)
                     params = count_parameters(net)
@@ -143,20 +196,16 @@ def main(argv: list[str] | None = None) -> int:
                     )
                     start = time.perf_counter()
                     history = trainer.fit(wrapped, train, {"test": test})
-                    times.append(time.perf_counter() - start)
-                    errors.append(history[-1]["test/rel_l2"])
+                    raw.append({"problem": problem, "model": model_name, "library": library,
+                                "seed": seed, "params": params,
+                                "rel_l2": history[-1]["test/rel_l2"],
+                                "fit_s": time.perf_counter() - start})
                     print(f"  {problem:<8} {model_name:<5} {library:<9} seed {seed}: "
-                          f"test rel L2 {errors[-1]:.4f} in {times[-1]:.0f} s", flush=True)
-                rows.append((problem, model_name, library, params,
-                             sum(errors) / len(errors), sum(times) / len(times)))
-    print()
-    print(f"{'problem':<8} {'model':<5} {'library':<9} {'params':>9} {'test rel L2':>11} "
-          f"{'fit s':>7} {'ratio':>6}")
-    ref = {(p, m): e for p, m, lib, _, e, _ in rows if lib == "neuralop"}
-    for problem, model_name, library, params, err, secs in rows:
-        ratio = err / ref[(problem, model_name)]
-        print(f"{problem:<8} {model_name:<5} {library:<9} {params:>9d} {err:>11.4f} "
-              f"{secs:>7.0f} {ratio:>6.2f}")
+                          f"test rel L2 {raw[-1]['rel_l2']:.4f} in {raw[-1]['fit_s']:.0f} s "
+                          f"({params} params)", flush=True)
+                if args.json:
+                    args.json.write_text(json.dumps(raw, indent=1))
+    print_table(raw)
     return 0
 
 

@@ -26,10 +26,16 @@ five times: every ``epochs // 5`` epochs). The script prints the budget it used,
 per epoch and, from it, the estimated time of the full recipe on this machine. The full
 recipes take hours on a CPU; ``--quick`` runs a tiny smoke version.
 
+Long runs: ``--checkpoint-dir DIR`` writes ``DIR/<recipe>/last.pt`` after every epoch (and on
+Ctrl-C), and a later call with the same options and directory resumes from it exactly, so a
+recipe can be spread over several sittings; the reported training time is the sum over all
+of them. ``--log-every N`` prints the loss every N epochs.
+
 Usage::
 
     python benchmarks/fno_fidelity.py [--recipes darcy ns] [--epochs 500] [--n-train N]
         [--n-test N] [--device auto] [--quick] [--threads N] [--data-dir benchmarks/data]
+        [--checkpoint-dir DIR] [--log-every N]
 """
 
 from __future__ import annotations
@@ -70,12 +76,28 @@ def paper_fno(in_channels: int, width: int, padding: float = 0.0) -> FNO:
                padding_mode="one-sided")
 
 
-def trainer_options(args: argparse.Namespace, device: torch.device) -> dict:
+def log_epochs(every: int):
+    """Trainer callback printing the epoch, loss, learning rate and wall time every ``every``
+    epochs (the time since this sitting started)."""
+    start = time.perf_counter()
+
+    def callback(trainer, model, record: dict) -> None:
+        if record["epoch"] % every == 0 or record["epoch"] == trainer.epochs:
+            tests = "".join(f" {k} {v:.4f}" for k, v in record.items() if k.endswith("/rel_l2"))
+            print(f"  epoch {record['epoch']}/{trainer.epochs} loss {record['train_loss']:.4f} "
+                  f"lr {record['lr']:.2e} at {time.perf_counter() - start:.0f} s{tests}",
+                  flush=True)
+    return callback
+
+
+def trainer_options(args: argparse.Namespace, device: torch.device, name: str) -> dict:
     return {"epochs": args.epochs, "batch_size": args.batch, "lr": args.lr,
             "weight_decay": 1e-4, "scheduler": "step",
             "scheduler_kwargs": {"step_size": max(1, args.epochs // 5), "gamma": 0.5},
             "loss": "l2", "eval_every": args.epochs, "device": str(device), "seed": args.seed,
-            "progress": args.progress}
+            "progress": args.progress,
+            "checkpoint_dir": None if args.checkpoint_dir is None else args.checkpoint_dir / name,
+            "callbacks": [log_epochs(args.log_every)] if args.log_every else None}
 
 
 def darcy_data(args: argparse.Namespace, n_train: int, n_test: int):
@@ -141,17 +163,22 @@ def run_recipe(name: str, args: argparse.Namespace, device: torch.device) -> dic
         seed_everything(args.seed)
         model = NormalizedOperator(paper_fno(1, spec["width"], padding=9 / 85), in_norm,
                                    out_norm)
-        trainer = Trainer(**trainer_options(args, device))
+        trainer = Trainer(**trainer_options(args, device, name))
     else:
         train, test = ns_data(args, n_train, n_test)
         seed_everything(args.seed)
         model = paper_fno(spec["t_in"], spec["width"])
         trainer = AutoregressiveTrainer(channels=1, mode="unroll",
-                                        **trainer_options(args, device))
+                                        **trainer_options(args, device, name))
     data_seconds = time.perf_counter() - start
-    start = time.perf_counter()
-    history = trainer.fit(model, train, {"test": test})
-    fit_seconds = time.perf_counter() - start
+    resume = trainer.checkpoint_path
+    if resume is not None and resume.is_file():
+        print(f"  resuming from {resume}", flush=True)
+    else:
+        resume = None
+    history = trainer.fit(model, train, {"test": test}, resume=resume)
+    # summed over the sittings of a resumed run
+    fit_seconds = sum(r["time"] for r in history)
     per_epoch = epoch_seconds(history)
     # an epoch costs about the same per training sample
     full = per_epoch * (spec["n_train"] / n_train) * FULL_EPOCHS
@@ -179,6 +206,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--progress", action="store_true", help="progress bars")
+    parser.add_argument("--checkpoint-dir", type=Path, default=None,
+                        help="checkpoint every epoch to DIR/<recipe>/last.pt; resume from it")
+    parser.add_argument("--log-every", type=int, default=0, help="print the loss every N epochs")
     args = parser.parse_args(argv)
     if args.quick:
         args.epochs = 3 if args.epochs == FULL_EPOCHS else args.epochs
@@ -186,6 +216,8 @@ def main(argv: list[str] | None = None) -> int:
         args.batch = min(args.batch, 4)
     if args.epochs < 1 or args.batch < 1:
         parser.error("--epochs and --batch must be positive")
+    if args.log_every < 0:
+        parser.error("--log-every must be >= 0")
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
