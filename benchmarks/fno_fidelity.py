@@ -223,7 +223,13 @@ def main(argv: list[str] | None = None) -> int:
     device = resolve_device(args.device)
     print(f"FNO paper recipes | device {device} | {platform.processor() or platform.machine()}"
           f" | torch {torch.__version__} | threads {torch.get_num_threads()}", flush=True)
-    rows = [run_recipe(name, args, device) for name in args.recipes]
+    try:
+        rows = [run_recipe(name, args, device) for name in args.recipes]
+    except KeyboardInterrupt:
+        where = (f"; the checkpoint in {args.checkpoint_dir} resumes it (same command)"
+                 if args.checkpoint_dir is not None else "")
+        print(f"interrupted{where}", file=sys.stderr)
+        return 130
     print("\n| recipe | params | train / test | epochs | batch | test rel L2 | target | paper "
           "| data s | fit s | s / epoch | est. full recipe (h) |\n"
           "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
