@@ -20,7 +20,7 @@ Usage::
 
     python benchmarks/fno_accuracy.py [--problems darcy burgers] [--models fno tfno]
         [--epochs 50] [--n-train 1000] [--n-test 100] [--seeds 1] [--first-seed 0]
-        [--threads N] [--json out.json]
+        [--threads N] [--json out.json] [--libraries sciml neuralop]
     python benchmarks/fno_accuracy.py --merge a.json b.json   # one table from several runs
 """
 
@@ -145,6 +145,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=1, help="number of model seeds")
     parser.add_argument("--first-seed", type=int, default=0,
                         help="seeds run are first-seed .. first-seed+seeds-1")
+    parser.add_argument("--libraries", nargs="+", default=["sciml", "neuralop"],
+                        choices=["sciml", "neuralop"],
+                        help="run one library only (e.g. after a change), then --merge with an "
+                             "earlier --json of the other")
     parser.add_argument("--data-dir", type=Path, default=Path("benchmarks/data"))
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--device", default="auto")
@@ -181,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         for model_name in args.models:
             # the libraries alternate seed by seed, so a partial run still gives pairs
             for seed in seeds:
-                for library in ("sciml", "neuralop"):
+                for library in args.libraries:
                     seed_everything(seed)
                     net = build(library, model_name, spec)
                     params = count_parameters(net)

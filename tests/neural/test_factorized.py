@@ -161,22 +161,25 @@ def test_initialisation_matches_dense_variance(factorization, rank):
     """Implied weight second moment and output variance agree with the dense layer's.
 
     Dense entries have E|w|^2 = 2 / (in + out); for complex inputs with E|z|^2 = 1 the output
-    variance is in * 2 / (in + out). Averaged over 4 seeds, both within 15 %.
+    variance is in * 2 / (in + out). The factorized inits match in expectation (a single
+    Tucker draw varies by ~25 %: its pieces are i.i.d.), so the mean over 32 seeds must be
+    within 15 %.
     """
     shape = (24, 16, 12, 7)
     sigma2 = 2 / (24 + 16)
     block = [(6, 5), (0, 6)]
+    seeds = 32
     w2, out_var = [], []
-    for seed in range(4):
+    for seed in range(seeds):
         weight = _weight(factorization, shape, rank, seed)
         with torch.no_grad():
             dense = weight.to_dense()
             w2.append(dense.abs().square().mean().item())
-            z = torch.randn(32, 24, 12, 7, dtype=torch.complex64,
+            z = torch.randn(8, 24, 12, 7, dtype=torch.complex64,
                             generator=torch.Generator().manual_seed(100 + seed))
             out_var.append(weight.contract(z, block).abs().square().mean().item())
-    assert abs(sum(w2) / 4 / sigma2 - 1) < 0.15, w2
-    assert abs(sum(out_var) / 4 / (24 * sigma2) - 1) < 0.15, out_var
+    assert abs(sum(w2) / seeds / sigma2 - 1) < 0.15, w2
+    assert abs(sum(out_var) / seeds / (24 * sigma2) - 1) < 0.15, out_var
 
 
 @pytest.mark.parametrize("factorization", ["tucker", "cp", "tt"])
