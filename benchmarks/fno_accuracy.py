@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 import time
 import warnings
@@ -99,12 +100,9 @@ def build(library: str, model: str, spec: dict) -> torch.nn.Module:
 
 def summarize(values: list[float]) -> tuple[float, float]:
     """Mean and its standard error (zero for a single value)."""
-    n = len(values)
-    mean = sum(values) / n
-    if n < 2:
-        return mean, 0.0
-    var = sum((v - mean) ** 2 for v in values) / (n - 1)
-    return mean, (var / n) ** 0.5
+    if len(values) < 2:
+        return values[0], 0.0
+    return statistics.mean(values), statistics.stdev(values) / len(values) ** 0.5
 
 
 def print_table(raw: list[dict]) -> None:
