@@ -10,7 +10,9 @@ schedule, ``--epochs`` epochs, batch ``--batch`` items, same seed):
 
 - ``TFNO``: Tucker TFNO (rank 0.1) on the full 128x128 fields;
 - ``MG-TFNO L=1`` and ``L=2``: :class:`sciml.neural.patching.MGPatchedOperator` with the same
-  TFNO inside (input channels ``L + 1``), trained on patches
+  TFNO inside (input channels ``L + 1``, plus 4 global coordinate channels unless
+  ``--no-coordinates``: the data's forcing depends on the absolute position, which a patch
+  cannot otherwise see), trained on patches
   (:class:`~sciml.neural.patching.PatchedDataset`: ``4**L`` windows of ``128 / 2**L + 2 *
   padding`` points per sample, each with ``L`` coarse context levels) and evaluated on full
   fields (patch, predict, stitch).
@@ -25,7 +27,8 @@ resting state (``benchmarks/_memory.py``); training seconds.
 Usage::
 
     python benchmarks/mgtfno.py [--quick] [--n-train 48] [--n-test 12] [--epochs 12]
-        [--hidden 24] [--modes 16] [--padding 4] [--levels 1 2] [--threads N]
+        [--hidden 24] [--modes 16] [--padding 4] [--levels 1 2] [--no-coordinates]
+        [--threads N]
 """
 
 from __future__ import annotations
@@ -79,9 +82,10 @@ def load_data(args: argparse.Namespace) -> tuple[TensorDataset, TensorDataset, f
 
 
 def inner_config(args: argparse.Namespace, levels: int) -> dict:
-    return {"in_channels": levels + 1, "out_channels": 1, "n_modes": [args.modes, args.modes],
-            "hidden_channels": args.hidden, "n_layers": 4, "factorization": "tucker",
-            "rank": 0.1}
+    coordinates = 4 if levels and args.coordinates else 0
+    return {"in_channels": levels + 1 + coordinates, "out_channels": 1,
+            "n_modes": [args.modes, args.modes], "hidden_channels": args.hidden, "n_layers": 4,
+            "factorization": "tucker", "rank": 0.1}
 
 
 def memory(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor,
@@ -112,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--modes", type=int, default=16)
     parser.add_argument("--padding", type=int, default=4, help="fine points per patch side")
     parser.add_argument("--levels", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--no-coordinates", dest="coordinates", action="store_false",
+                        help="patches without their global position (window-local only)")
     parser.add_argument("--nu", type=float, default=1e-4)
     parser.add_argument("--t-in", type=int, default=1)
     parser.add_argument("--t-out", type=int, default=3)
@@ -133,7 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"MG-TFNO benchmark: Navier–Stokes {RESOLUTION}x{RESOLUTION}, nu={args.nu:g}, "
           f"w(t={args.t_in}) -> w(t={args.t_out}); {args.n_train} train / {args.n_test} test; "
           f"TFNO hidden {args.hidden}, modes {args.modes}, 4 layers, Tucker 0.1; "
-          f"{args.epochs} epochs, batch {args.batch}, lr {args.lr:g}; padding {args.padding}")
+          f"{args.epochs} epochs, batch {args.batch}, lr {args.lr:g}; padding {args.padding}, "
+          f"coordinates {'on' if args.coordinates else 'off'}")
     print(f"device {device} | {platform.processor() or platform.machine()} | torch "
           f"{torch.__version__} | threads {torch.get_num_threads()}", flush=True)
 
@@ -161,8 +168,8 @@ def main(argv: list[str] | None = None) -> int:
     for levels in args.levels:
         seed_everything(args.seed)
         mg = MGPatchedOperator("TFNO", inner_config(args, levels), levels=levels,
-                               padding=args.padding)
-        patches = PatchedDataset(train, levels, args.padding)
+                               padding=args.padding, coordinates=args.coordinates)
+        patches = PatchedDataset(train, levels, args.padding, coordinates=args.coordinates)
         start = time.perf_counter()
         Trainer(**trainer_kwargs).fit(mg.patch_model, patches)
         seconds = time.perf_counter() - start

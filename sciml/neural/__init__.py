@@ -15,6 +15,7 @@ from sciml.neural.patching import MGPatchedOperator as MGPatchedOperator
 from sciml.neural.patching import PatchedDataset as PatchedDataset
 from sciml.neural.patching import make_patches as make_patches
 from sciml.neural.patching import stitch_patches as stitch_patches
+from sciml.neural.patching import window_coordinates as window_coordinates
 from sciml.neural.solver import NeuralOperatorSolver as NeuralOperatorSolver
 from sciml.neural.solver import NormalizedOperator as NormalizedOperator
 from sciml.neural.spectral import SpectralConv as SpectralConv

@@ -17,7 +17,13 @@ points. The neural operator sees, for every patch, ``levels + 1`` stacked views 
 
 The level-``l`` views are stacked level-major as channels, so a ``(batch, C, *space)`` input
 becomes ``(batch * K**d, C (levels + 1), *W)``: channel ``l C + c`` is channel ``c`` at level
-``l``. Patches travel along the batch axis, sample-major and, within a sample, in row-major
+``l``. With ``coordinates=True``, ``2 d`` channels follow: the global position of every window
+point, ``sin`` and ``cos`` of ``2 pi i_j / N_j`` for its fine index ``i_j`` on each axis
+(:func:`window_coordinates`). Without them a patch cannot tell where it lies (a positional
+embedding inside the operator is window-local, the same for every patch), so anything that
+depends on the absolute position, such as a fixed forcing, is invisible to it.
+
+Patches travel along the batch axis, sample-major and, within a sample, in row-major
 (C) order of the patch grid ``(k_1, ..., k_d)``: patch row ``b K**d + k_1 K**(d-1) + ... + k_d``.
 The operator runs on all patches; :func:`stitch_patches` drops the padding of its outputs
 and puts the patches back in place.
@@ -51,6 +57,7 @@ __all__ = [
     "make_patches",
     "split_patches",
     "stitch_patches",
+    "window_coordinates",
 ]
 
 
@@ -70,6 +77,12 @@ def _check_padding(padding: Any, n_space: int) -> tuple[int, ...]:
             f"per spatial axis, got {padding!r}"
         )
     return tuple(int(p) for p in values)
+
+
+def _check_flag(argument: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{argument}: expected True or False, got {value!r}")
+    return value
 
 
 def _check_field(argument: str, x: Any) -> None:
@@ -145,8 +158,88 @@ def _gather(
     return windows.reshape(*windows.shape[: 1 + d], (levels + 1) * channels, *windows.shape[-d:])
 
 
+def _windows(
+    x: torch.Tensor,
+    levels: int,
+    padding: tuple[int, ...],
+    patches: Sequence[Sequence[int]],
+    coordinates: bool,
+) -> torch.Tensor:
+    """:func:`_gather`, followed by the coordinate channels if asked: ``(B, *K, C', *W)``."""
+    windows = _gather(x, levels, padding, patches)
+    if not coordinates:
+        return windows
+    coords = _coordinates(x.shape[2:], levels, padding, patches, x.device, x.dtype)
+    coords = coords.unsqueeze(0).expand(x.shape[0], *coords.shape)
+    return torch.cat([windows, coords], dim=1 + len(patches))
+
+
+def _coordinates(
+    space: Sequence[int],
+    levels: int,
+    padding: tuple[int, ...],
+    patches: Sequence[Sequence[int]],
+    device: torch.device | None = None,
+    dtype: torch.dtype | None = None,
+) -> torch.Tensor:
+    """Global coordinates of the windows of ``patches[j]`` per axis: ``(*K, 2 d, *W)``."""
+    d = len(space)
+    channels = []
+    for axis, (n, p, ks) in enumerate(zip(space, padding, patches)):
+        fine = _window_indices(n, levels, p, ks, device)[0]  # (K_j, W_j) fine indices
+        angle = (2 * torch.pi / n) * fine.to(dtype or torch.get_default_dtype())
+        shape = [1] * (2 * d)
+        shape[axis], shape[d + axis] = fine.shape
+        channels += [angle.sin().view(shape), angle.cos().view(shape)]
+    sizes = torch.broadcast_shapes(*(c.shape for c in channels))
+    stacked = torch.stack([c.expand(sizes) for c in channels], dim=d)  # (K.., 2d, W..)
+    return stacked
+
+
+def window_coordinates(
+    space: Sequence[int],
+    levels: int,
+    padding: int | Sequence[int],
+    *,
+    device: torch.device | str | None = None,
+    dtype: torch.dtype | None = None,
+) -> torch.Tensor:
+    """Global periodic coordinates of every patch window (the ``coordinates`` channels).
+
+    Parameters
+    ----------
+    space : sequence of int
+        Spatial sizes ``(N_1, ..., N_d)`` of the fields, each divisible by ``2**levels``.
+    levels : int
+        ``L >= 0``.
+    padding : int or sequence of int
+        Points added on each side of a patch (per axis if a sequence).
+    device, dtype : optional
+        Of the result (default: CPU, the default float dtype).
+
+    Returns
+    -------
+    torch.Tensor
+        ``(2**(L d), 2 d, *(space // 2**L + 2 padding))``, patches in the order of
+        :func:`make_patches`: channels ``2 j`` and ``2 j + 1`` are ``sin`` and ``cos`` of
+        ``2 pi i_j / N_j`` for the fine index ``i_j`` of each window point on axis ``j``.
+        Periodic like the circular padding, so they are smooth across the window edges
+        that wrap around the domain.
+    """
+    space = tuple(int(n) for n in space)
+    if not 1 <= len(space) <= 3 or any(n < 1 for n in space):
+        raise ValueError(f"space: expected 1 to 3 positive sizes, got {space!r}")
+    levels = _check_levels(levels)
+    pad = _check_padding(padding, len(space))
+    _patch_size("space", space, levels)
+    every = [range(2**levels)] * len(space)
+    coords = _coordinates(space, levels, pad, every, torch.device(device or "cpu"), dtype)
+    return coords.reshape(-1, *coords.shape[len(space) :])
+
+
 def make_patches(
-    x: torch.Tensor, levels: int, padding: int | Sequence[int]
+    x: torch.Tensor, levels: int, padding: int | Sequence[int],
+    coordinates: bool = False,
 ) -> torch.Tensor:
     """Cut fields into circularly padded patches with multi-grid context channels.
 
@@ -158,12 +251,15 @@ def make_patches(
         ``L >= 0``: ``2**L`` patches per axis and ``L`` coarser context levels.
     padding : int or sequence of int
         Points added circularly on each side of a patch (per axis if a sequence).
+    coordinates : bool
+        Append the ``2 d`` global coordinate channels of :func:`window_coordinates`.
 
     Returns
     -------
     torch.Tensor
-        ``(batch * 2**(L d), C (L + 1), *(space // 2**L + 2 padding))``; patch order and
-        channel layout as in the module docstring. Differentiable with respect to ``x``.
+        ``(batch * 2**(L d), C (L + 1) + 2 d [coordinates], *(space // 2**L + 2 padding))``;
+        patch order and channel layout as in the module docstring. Differentiable with
+        respect to ``x``.
 
     Raises
     ------
@@ -177,7 +273,7 @@ def make_patches(
     pad = _check_padding(padding, len(space))
     _patch_size("x", space, levels)
     every = [range(2**levels)] * len(space)
-    windows = _gather(x, levels, pad, every)
+    windows = _windows(x, levels, pad, every, _check_flag("coordinates", coordinates))
     return windows.reshape(-1, *windows.shape[1 + len(space) :])
 
 
@@ -333,7 +429,8 @@ class MGPatchedOperator(nn.Module):
         Registered model name (``sciml.core.registry.MODELS``), e.g. ``"FNO"`` or ``"TFNO"``.
     model_config : dict
         Constructor arguments of the inner model. Its ``in_channels`` is ``C (levels + 1)``
-        for fields of ``C`` channels; its output keeps the spatial shape of its input.
+        for fields of ``C`` channels, plus ``2 d`` with ``coordinates``; its output keeps the
+        spatial shape of its input.
     levels : int
         ``L >= 0``: ``2**L`` patches per axis and ``L`` coarse context levels.
     padding : int or sequence of int
@@ -346,12 +443,20 @@ class MGPatchedOperator(nn.Module):
         Recompute each chunk's activations in the backward pass
         (``torch.utils.checkpoint``), so a forward pass with gradients holds only the
         patch inputs plus one chunk's activations at a time.
+    coordinates : bool
+        Give every window its global position as ``2 d`` extra channels
+        (:func:`window_coordinates`). Use it when the solution operator depends on the
+        absolute position (a fixed forcing or coefficient that is not an input channel):
+        otherwise every patch sees the same window-local coordinates and cannot tell where
+        it lies. Leave it off for translation-invariant problems, where it only costs
+        equivariance. Requires an inner model with a ``dim`` attribute (FNO, TFNO, ...).
 
     Attributes
     ----------
     patch_model : nn.Module
-        Maps windows ``(n, C (L + 1), *W)`` to unpadded patch outputs ``(n, C_out, *P)``;
-        train it on :class:`PatchedDataset` (it shares its weights with this model).
+        Maps windows ``(n, C (L + 1) [+ 2 d], *W)`` to unpadded patch outputs
+        ``(n, C_out, *P)``; train it on :class:`PatchedDataset` built with the same
+        ``levels``, ``padding`` and ``coordinates`` (it shares its weights with this model).
     model : nn.Module
         The inner model.
     in_channels, out_channels : int
@@ -363,8 +468,8 @@ class MGPatchedOperator(nn.Module):
     Notes
     -----
     The inner model sees each window as a periodic field of its own: a positional embedding
-    (FNO's default) gives window-local coordinates, identical for every patch. The padding
-    is what softens the false periodicity at the window edges.
+    (FNO's default) gives window-local coordinates, identical for every patch (hence
+    ``coordinates``). The padding is what softens the false periodicity at the window edges.
     """
 
     def __init__(
@@ -375,6 +480,7 @@ class MGPatchedOperator(nn.Module):
         padding: int | Sequence[int] = 4,
         patch_batch: int | None = None,
         checkpoint: bool = False,
+        coordinates: bool = False,
     ) -> None:
         super().__init__()
         if not isinstance(model, str):
@@ -388,26 +494,41 @@ class MGPatchedOperator(nn.Module):
                 f"got {describe(model_config)}"
             )
         self.levels = _check_levels(levels)
+        self.coordinates = _check_flag("coordinates", coordinates)
         inner_in = model_config.get("in_channels")
-        if not isinstance(inner_in, int) or inner_in < 1 or inner_in % (self.levels + 1):
+        if not isinstance(inner_in, int) or inner_in < 1:
             raise ValueError(
-                f"model_config['in_channels']: got {inner_in!r}; the inner model sees "
-                f"C (levels + 1) channels for C field channels, so with levels={self.levels} "
-                f"it must be a positive multiple of {self.levels + 1}"
+                f"model_config['in_channels']: expected a positive int, got {inner_in!r}"
             )
         if patch_batch is not None:
             patch_batch = check_int("patch_batch", patch_batch, 1)
-        if not isinstance(checkpoint, bool):
-            raise ValueError(f"checkpoint: expected True or False, got {checkpoint!r}")
+        checkpoint = _check_flag("checkpoint", checkpoint)
         inner = cls(**model_config)
         self.dim = getattr(inner, "dim", None)
+        if self.coordinates and self.dim is None:
+            raise ValueError(
+                f"coordinates: {model} has no `dim` attribute, so the number of coordinate "
+                f"channels (2 per spatial axis) is unknown; use a model with `dim` (FNO, TFNO) "
+                f"or coordinates=False"
+            )
+        extra = 2 * self.dim if self.coordinates else 0
+        field_in = inner_in - extra
+        if field_in < 1 or field_in % (self.levels + 1):
+            sees, plus = "C (levels + 1)", ""
+            if extra:
+                sees, plus = f"C (levels + 1) + {extra} (coordinates)", f"{extra} plus "
+            raise ValueError(
+                f"model_config['in_channels']: got {inner_in}; the inner model sees {sees} "
+                f"channels for C field channels, so with levels={self.levels} it must be "
+                f"{plus}a positive multiple of {self.levels + 1}"
+            )
         n_pad = self.dim if self.dim is not None else (
             len(padding) if isinstance(padding, (list, tuple)) else 1
         )
         self.padding = _check_padding(padding, n_pad)
         self.patch_batch = patch_batch
         self.checkpoint = checkpoint
-        self.in_channels = inner_in // (self.levels + 1)
+        self.in_channels = field_in // (self.levels + 1)
         self.out_channels = getattr(inner, "out_channels", None)
         inner_config = getattr(inner, "config", None)
         self._config: dict[str, Any] = {
@@ -418,6 +539,7 @@ class MGPatchedOperator(nn.Module):
             "padding": padding if isinstance(padding, int) else list(self.padding),
             "patch_batch": patch_batch,
             "checkpoint": checkpoint,
+            "coordinates": self.coordinates,
         }
         self.patch_model = _CroppedPatchModel(inner, self.padding)
 
@@ -435,8 +557,9 @@ class MGPatchedOperator(nn.Module):
         return config
 
     def patch_inputs(self, x: torch.Tensor) -> torch.Tensor:
-        """:func:`make_patches` with this model's levels and padding."""
-        return make_patches(x, self.levels, _broadcast(self.padding, x.ndim - 2))
+        """:func:`make_patches` with this model's levels, padding and coordinates."""
+        return make_patches(x, self.levels, _broadcast(self.padding, x.ndim - 2),
+                            self.coordinates)
 
     def patch_targets(self, y: torch.Tensor) -> torch.Tensor:
         """Unpadded fine patches of targets ``(batch, C_out, *space)``, in the order of
@@ -478,8 +601,9 @@ class PatchedDataset(Dataset):
     """Training pairs on patches: what MG-TFNO trains on.
 
     Item ``i`` is patch ``i mod 2**(L d)`` (order of :func:`make_patches`) of sample
-    ``i // 2**(L d)`` of ``dataset``: the input window with its context levels,
-    ``(C (L + 1), *(P + 2 padding))``, and the unpadded fine patch of the target,
+    ``i // 2**(L d)`` of ``dataset``: the input window with its context levels (and
+    coordinates), ``(C (L + 1) [+ 2 d], *(P + 2 padding))``, and the unpadded fine patch of
+    the target,
     ``(C_out, *P)``. Train :attr:`MGPatchedOperator.patch_model` on it with a plain
     :class:`~sciml.train.Trainer`; evaluate full fields through the
     :class:`MGPatchedOperator` itself.
@@ -490,14 +614,22 @@ class PatchedDataset(Dataset):
         Map-style ``(x, y)`` pairs shaped ``(C, *space)`` and ``(C_out, *space)``.
     levels : int
     padding : int or sequence of int
+    coordinates : bool
+        Append the global coordinate channels (:func:`window_coordinates`); must match the
+        :class:`MGPatchedOperator` trained on it.
     """
 
     def __init__(
-        self, dataset: Dataset, levels: int, padding: int | Sequence[int]
+        self,
+        dataset: Dataset,
+        levels: int,
+        padding: int | Sequence[int],
+        coordinates: bool = False,
     ) -> None:
         self.n_samples = check_pair_dataset("dataset", dataset)
         self.dataset = dataset
         self.levels = _check_levels(levels)
+        self.coordinates = _check_flag("coordinates", coordinates)
         x, y = dataset[0]
         x, y = torch.as_tensor(x), torch.as_tensor(y)
         _check_field("dataset[0][0]", x.unsqueeze(0))
@@ -522,7 +654,7 @@ class PatchedDataset(Dataset):
         x, y = torch.as_tensor(x).unsqueeze(0), torch.as_tensor(y).unsqueeze(0)
         k = 2**self.levels
         ks = [(patch // k ** (self.d - 1 - j)) % k for j in range(self.d)]
-        window = _gather(x, self.levels, self.padding, [[kj] for kj in ks])
+        window = _windows(x, self.levels, self.padding, [[kj] for kj in ks], self.coordinates)
         size = _patch_size("dataset item", y.shape[2:], self.levels)
         core = y[(0, slice(None), *(slice(kj * p, (kj + 1) * p) for kj, p in zip(ks, size)))]
         return window.reshape(window.shape[1 + self.d :]), core
