@@ -127,6 +127,8 @@ def main() -> None:
     # One-step pairs (w(t), f) -> w(t + 0.5) of every trajectory. The forcing f is an input
     # because a patch cannot tell where it lies (its positional embedding is window-local),
     # and f depends on the absolute position: without it the patched model cannot learn it.
+    # (Where the forcing is not known as a field, MGPatchedOperator(..., coordinates=True)
+    # gives each patch its global position instead; benchmarks/mgtfno.py does that.)
     forcing = forcing_field(grid)
     train = in_memory(WindowDataset(path, "vorticity", k_in=1, indices=range(n_train)),
                       forcing)
