@@ -14,6 +14,7 @@ import numpy as np
 __all__ = [
     "check_axis_names",
     "check_batch",
+    "check_bool",
     "check_choice",
     "check_finite",
     "check_int",
@@ -128,3 +129,10 @@ def check_int(argument: str, value: Any, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ValueError(f"{argument}: expected an integer >= {minimum}, got {value!r}")
     return int(value)
+
+
+def check_bool(argument: str, value: Any) -> bool:
+    """Raise unless ``value`` is ``True`` or ``False`` (not merely truthy); return it."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{argument}: expected True or False, got {describe(value)}")
+    return bool(value)

@@ -48,7 +48,7 @@ from torch.utils.checkpoint import checkpoint as _checkpoint
 from torch.utils.data import Dataset
 
 from sciml.core.registry import MODELS
-from sciml.core.validation import check_int, check_pair_dataset, describe
+from sciml.core.validation import check_bool, check_int, check_pair_dataset, describe
 
 __all__ = [
     "MGPatchedOperator",
@@ -77,12 +77,6 @@ def _check_padding(padding: Any, n_space: int) -> tuple[int, ...]:
             f"per spatial axis, got {padding!r}"
         )
     return tuple(int(p) for p in values)
-
-
-def _check_flag(argument: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError(f"{argument}: expected True or False, got {value!r}")
-    return value
 
 
 def _check_field(argument: str, x: Any) -> None:
@@ -192,8 +186,7 @@ def _coordinates(
         shape[axis], shape[d + axis] = fine.shape
         channels += [angle.sin().view(shape), angle.cos().view(shape)]
     sizes = torch.broadcast_shapes(*(c.shape for c in channels))
-    stacked = torch.stack([c.expand(sizes) for c in channels], dim=d)  # (K.., 2d, W..)
-    return stacked
+    return torch.stack([c.expand(sizes) for c in channels], dim=d)  # (K.., 2d, W..)
 
 
 def window_coordinates(
@@ -273,7 +266,7 @@ def make_patches(
     pad = _check_padding(padding, len(space))
     _patch_size("x", space, levels)
     every = [range(2**levels)] * len(space)
-    windows = _windows(x, levels, pad, every, _check_flag("coordinates", coordinates))
+    windows = _windows(x, levels, pad, every, check_bool("coordinates", coordinates))
     return windows.reshape(-1, *windows.shape[1 + len(space) :])
 
 
@@ -494,7 +487,7 @@ class MGPatchedOperator(nn.Module):
                 f"got {describe(model_config)}"
             )
         self.levels = _check_levels(levels)
-        self.coordinates = _check_flag("coordinates", coordinates)
+        self.coordinates = check_bool("coordinates", coordinates)
         inner_in = model_config.get("in_channels")
         if not isinstance(inner_in, int) or inner_in < 1:
             raise ValueError(
@@ -502,7 +495,7 @@ class MGPatchedOperator(nn.Module):
             )
         if patch_batch is not None:
             patch_batch = check_int("patch_batch", patch_batch, 1)
-        checkpoint = _check_flag("checkpoint", checkpoint)
+        checkpoint = check_bool("checkpoint", checkpoint)
         inner = cls(**model_config)
         self.dim = getattr(inner, "dim", None)
         if self.coordinates and self.dim is None:
@@ -629,7 +622,7 @@ class PatchedDataset(Dataset):
         self.n_samples = check_pair_dataset("dataset", dataset)
         self.dataset = dataset
         self.levels = _check_levels(levels)
-        self.coordinates = _check_flag("coordinates", coordinates)
+        self.coordinates = check_bool("coordinates", coordinates)
         x, y = dataset[0]
         x, y = torch.as_tensor(x), torch.as_tensor(y)
         _check_field("dataset[0][0]", x.unsqueeze(0))
